@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The subcommands of the `cvmm` program, one per file (kvmtool's builtin-*.c):
+ * each takes the arguments after its own name and returns the process exit
+ * status.
+ */
+#ifndef CVMM_COMMANDS_H
+#define CVMM_COMMANDS_H
+
+int cmd_sim(int argc, char **argv);   /* mgmt/sim/builtin-sim.c */
+int cmd_agent(int argc, char **argv); /* mgmt/agent/builtin-agent.c */
+
+#endif

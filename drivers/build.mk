@@ -1,0 +1,2 @@
+# drivers/: virtual device models, one file per device.
+DRIVERS_SRCS :=

@@ -1,0 +1,2 @@
+# dsm/: distributed shared memory for guest RAM.
+DSM_SRCS :=
