@@ -3,6 +3,7 @@
 #ifndef CVMM_LIB_PARSE_H
 #define CVMM_LIB_PARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -17,5 +18,12 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 
 /* Formats a byte count as "512M", "1G", "1536M" or "4096" into buf. */
 const char *format_size(uint64_t bytes, char *buf, int len);
+
+/*
+ * snprintf that reports truncation: returns 0, or -ENAMETOOLONG when the
+ * result did not fit (buf then holds a truncated, terminated string).
+ */
+int format_checked(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

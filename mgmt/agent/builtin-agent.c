@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `cvmm agent`: the node agent. In an emulated node it is started by /init
+ * and serves the launcher over a virtio-serial port: it reports that the node
+ * is up (HELLO, with an inventory), runs the commands it is sent (EXEC),
+ * streams their output back and reports their exit status, and powers the
+ * node off when told (POWEROFF).
+ *
+ * One command runs at a time; the launcher never sends a second EXEC before
+ * the first EXIT.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cvmm/commands.h"
+#include "cvmm/lib/log.h"
+#include "mgmt/agent/inventory.h"
+#include "mgmt/chan.h"
+
+struct agent {
+	int port;		/* the control channel */
+	struct chan_rx rx;
+	pid_t child;		/* running command, or 0 */
+	int out[2];		/* child's stdout and stderr, -1 once at EOF */
+	int status;		/* child's wait status once reaped */
+	bool reaped;
+};
+
+/* Finds /dev/vportNpM whose virtio-serial name is `name`. */
+static int open_port(const char *name)
+{
+	char path[512], buf[128];
+	struct dirent *de;
+	DIR *d = opendir("/sys/class/virtio-ports");
+	int fd = -ENOENT;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && !strcmp(strtok(buf, "\n"), name)) {
+			snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			if (fd < 0)
+				fd = -errno;
+		}
+		fclose(f);
+		if (fd != -ENOENT)
+			break;
+	}
+	closedir(d);
+	return fd;
+}
+
+static void child_exec(const struct chan_exec *ex, int out_w, int err_w)
+{
+	int devnull = open("/dev/null", O_RDONLY);
+
+	dup2(devnull, STDIN_FILENO);
+	dup2(out_w, STDOUT_FILENO);
+	dup2(err_w, STDERR_FILENO);
+	for (char **e = ex->envp; *e; e++)
+		putenv(*e);
+	if (chdir(ex->cwd)) {
+		fprintf(stderr, "cvmm agent: cannot enter %s: %s\n", ex->cwd, strerror(errno));
+		_exit(126);
+	}
+	/* The command is its own process group, so that a stop reaches all of it. */
+	setpgid(0, 0);
+	execvp(ex->argv[0], ex->argv);
+	fprintf(stderr, "cvmm agent: %s: %s\n", ex->argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static int agent_exec(struct agent *a, const uint8_t *payload, size_t len)
+{
+	struct chan_exec ex;
+	const char *what = "";
+	int out[2], err[2], ret;
+
+	ret = chan_exec_decode(payload, len, &ex, &what);
+	if (ret) {
+		pr_err("bad EXEC request from the launcher: %s", what);
+		return ret;
+	}
+	if (a->child) {
+		pr_err("EXEC while a command runs");
+		free(ex.argv);
+		return -EBUSY;
+	}
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		ret = -errno;
+		free(ex.argv);
+		return ret;
+	}
+	a->child = fork();
+	if (a->child == 0)
+		child_exec(&ex, out[1], err[1]);
+	ret = a->child < 0 ? -errno : 0;
+	close(out[1]);
+	close(err[1]);
+	free(ex.argv);
+	if (ret) {
+		a->child = 0;
+		close(out[0]);
+		close(err[0]);
+		return ret;
+	}
+	a->out[0] = out[0];
+	a->out[1] = err[0];
+	a->reaped = false;
+	return 0;
+}
+
+static int forward_output(struct agent *a, int i)
+{
+	uint8_t buf[CHAN_MAX_PAYLOAD];
+	ssize_t n = read(a->out[i], buf, sizeof(buf));
+
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n <= 0) {
+		close(a->out[i]);
+		a->out[i] = -1;
+		return 0;
+	}
+	return chan_send(a->port, i == 0 ? CHAN_STDOUT : CHAN_STDERR, buf, (size_t)n);
+}
+
+/* Once the child is reaped and both pipes are drained, reports its status. */
+static int maybe_finish(struct agent *a)
+{
+	uint8_t st[4];
+	uint32_t code;
+
+	if (!a->child || a->out[0] >= 0 || a->out[1] >= 0)
+		return 0;
+	if (!a->reaped) {
+		if (waitpid(a->child, &a->status, 0) < 0)
+			return -errno;
+		a->reaped = true;
+	}
+	if (WIFEXITED(a->status))
+		code = WEXITSTATUS(a->status);
+	else
+		code = 128 + WTERMSIG(a->status);
+	st[0] = code;
+	st[1] = code >> 8;
+	st[2] = code >> 16;
+	st[3] = code >> 24;
+	a->child = 0;
+	return chan_send(a->port, CHAN_EXIT, st, sizeof(st));
+}
+
+static void power_off(struct agent *a)
+{
+	if (a->child)
+		kill(-a->child, SIGKILL);
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Only reached when not PID 1's child in a real node (e.g. a test). */
+	exit(0);
+}
+
+static int handle_frame(struct agent *a, const struct chan_hdr *h, const uint8_t *payload)
+{
+	switch (h->type) {
+	case CHAN_EXEC:
+		return agent_exec(a, payload, h->len);
+	case CHAN_POWEROFF:
+		power_off(a);
+		return 0;
+	default:
+		pr_err("unexpected message type %u from the launcher", h->type);
+		return -EPROTO;
+	}
+}
+
+static int read_port(struct agent *a)
+{
+	uint8_t buf[4096];
+	size_t room = chan_rx_room(&a->rx);
+	ssize_t n = read(a->port, buf, room < sizeof(buf) ? room : sizeof(buf));
+	struct chan_hdr h;
+	const uint8_t *payload;
+	const char *what = "";
+	int ret;
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	if (n == 0)
+		return -EPIPE; /* the launcher went away */
+	chan_rx_feed(&a->rx, buf, (size_t)n);
+	while ((ret = chan_rx_next(&a->rx, &h, &payload, &what)) == 1) {
+		ret = handle_frame(a, &h, payload);
+		if (ret)
+			return ret;
+	}
+	if (ret < 0)
+		pr_err("corrupt frame from the launcher: bad %s", what);
+	return ret;
+}
+
+static int agent_loop(struct agent *a)
+{
+	for (;;) {
+		struct pollfd p[3] = {
+			{ .fd = a->port, .events = POLLIN },
+			{ .fd = a->child ? a->out[0] : -1, .events = POLLIN },
+			{ .fd = a->child ? a->out[1] : -1, .events = POLLIN },
+		};
+		int ret;
+
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (p[1 + i].revents) {
+				ret = forward_output(a, i);
+				if (ret)
+					return ret;
+			}
+		}
+		ret = maybe_finish(a);
+		if (ret)
+			return ret;
+		if (p[0].revents) {
+			ret = read_port(a);
+			if (ret)
+				return ret;
+		}
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cvmm agent --sim-channel NAME\n"
+		   "\n"
+		   "The node agent. With --sim-channel it serves the `cvmm sim` launcher over\n"
+		   "the virtio-serial port NAME: it reports the node's inventory, runs the\n"
+		   "commands it is sent and powers the node off when asked.\n");
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sim-channel", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct agent *a;
+	const char *channel = NULL;
+	char inv[1024];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			channel = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!channel) {
+		usage(stderr);
+		return 2;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
+	a->out[0] = a->out[1] = -1;
+	chan_rx_init(&a->rx);
+	a->port = open_port(channel);
+	if (a->port < 0) {
+		pr_err("no virtio-serial port named %s: %s", channel, strerror(-a->port));
+		free(a);
+		return 1;
+	}
+	inventory_describe(inv, sizeof(inv));
+	/* Blocks until the launcher has connected its end of the port. */
+	ret = chan_send(a->port, CHAN_HELLO, inv, strlen(inv));
+	if (!ret)
+		ret = agent_loop(a);
+	if (ret == -EPIPE)
+		pr_err("the launcher closed the control channel");
+	else
+		pr_err("control channel: %s", strerror(-ret));
+	power_off(a);
+	return 1;
+}

@@ -1,0 +1,218 @@
+#!/bin/bash
+# mkimage.sh - build the cvmm node image (kernel + initramfs) for emulated nodes.
+#
+#   mkimage.sh inputs               print "name value" lines: what the image is built from
+#   mkimage.sh base OUTDIR          build OUTDIR/vmlinuz and OUTDIR/base.cpio.gz
+#   mkimage.sh overlay BINDIR OUT   pack BINDIR's programs (and the libraries they
+#                                   need) into OUT, a cpio.gz appended to the base
+#
+# `cvmm sim` calls it: the base image is cached under $CVMM_CACHE/node-KEY, KEY
+# being a hash of this script, the node's init and the `inputs` lines, so any
+# change to what goes in builds a new image. The overlay is rebuilt every run:
+# it holds this tree's build/bin, which changes with every build.
+#
+# The base holds Debian's amd64 kernel (linux-image-6.1.0-N-amd64-unsigned, the
+# newest the archive has, or $CVMM_NODE_KERNEL), its kvm, kvm-amd, virtio, 9p and
+# rdma_rxe modules with their dependencies, a static busybox, iproute2's `rdma`,
+# libibverbs with the rxe provider, and the verbs tools of ibverbs-utils and
+# perftest.
+set -euo pipefail
+tmp="" # the work directory of base or overlay, removed on exit
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${CVMM_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/cvmm}"
+debs=$CVMM_CACHE/debs
+
+# Modules to load, in this order, with their dependencies before them.
+# crc32_generic first: rdma_rxe needs the crc32 algorithm but does not declare it.
+MODULES="crc32_generic kvm_amd virtio_pci virtio_net virtio_console 9pnet_virtio 9p rdma_rxe ib_uverbs"
+# Programs from the host's Debian packages that go into every node.
+TOOLS="rdma ibv_devinfo ibv_devices ibv_rc_pingpong ib_send_lat ib_read_lat ib_write_lat ib_send_bw ib_read_bw ib_write_bw"
+# Debian packages whose files end up in the image.
+PKGS="busybox-static iproute2 rdma-core libibverbs1 ibverbs-providers ibverbs-utils perftest librdmacm1 libc6"
+
+say() { echo "image: $*" >&2; }
+die() { echo "image: error: $*" >&2; exit 1; }
+
+newest_cached_kernel() {
+	ls "$debs"/linux-image-6.1.0-*-amd64-unsigned_*_amd64.deb 2>/dev/null | sort -V | tail -n 1
+}
+
+# The kernel package, as "name version".
+kernel_pkg() {
+	local pkg ver deb
+	if [ -n "${CVMM_NODE_KERNEL:-}" ]; then
+		pkg=$CVMM_NODE_KERNEL
+	else
+		deb=$(newest_cached_kernel)
+		if [ -n "$deb" ]; then
+			deb=$(basename "$deb")
+			echo "${deb%%_*} $(echo "$deb" | cut -d_ -f2)"
+			return
+		fi
+		pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
+			awk '{print $1}' | sort -V | tail -n 1)
+		if [ -z "$pkg" ]; then
+			say "apt has no package lists; running apt-get update"
+			apt-get update -q >/dev/null
+			pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
+				awk '{print $1}' | sort -V | tail -n 1)
+		fi
+		[ -n "$pkg" ] || die "no linux-image-6.1.0-*-amd64-unsigned package in the apt archive"
+	fi
+	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $pkg is not in the apt archive"
+	echo "$pkg $ver"
+}
+
+cmd_inputs() {
+	echo "kernel $(kernel_pkg)"
+	echo "modules $MODULES"
+	echo "tools $TOOLS"
+	local p
+	for p in $PKGS; do
+		echo "pkg-$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo missing)"
+	done
+}
+
+fetch_kernel() {
+	local name ver deb
+	read -r name ver < <(kernel_pkg)
+	deb=$debs/${name}_${ver//:/%3a}_amd64.deb
+	if [ ! -f "$deb" ]; then
+		say "downloading $name $ver"
+		mkdir -p "$debs"
+		(cd "$debs" && apt-get download -q "$name=$ver" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
+			die "could not download $name $ver"
+		[ -f "$deb" ] || deb=$(ls "$debs"/"${name}"_*_amd64.deb | sort -V | tail -n 1)
+	fi
+	echo "$deb"
+}
+
+# copy_file ROOT PATH: copies PATH (dereferenced) to the same path under ROOT,
+# with /bin, /sbin, /lib, /lib64 folded into /usr as on Debian 12.
+copy_file() {
+	local root=$1 src dst
+	src=$(readlink -f "$2")
+	case "$src" in
+	/bin/* | /sbin/* | /lib/* | /lib64/*) dst=$root/usr$src ;;
+	*) dst=$root$src ;;
+	esac
+	[ -e "$dst" ] && return 0
+	mkdir -p "$(dirname "$dst")"
+	cp "$src" "$dst"
+	# Keep the name the dynamic loader looks for (e.g. libc.so.6 -> its real file).
+	local want=$2
+	case "$want" in
+	/bin/* | /sbin/* | /lib/* | /lib64/*) want=$root/usr$want ;;
+	*) want=$root$want ;;
+	esac
+	if [ "$want" != "$dst" ] && [ ! -e "$want" ]; then
+		mkdir -p "$(dirname "$want")"
+		ln -sfn "$(realpath --relative-to="$(dirname "$want")" "$dst")" "$want"
+	fi
+}
+
+is_dynamic() { ldd "$1" >/dev/null 2>&1; }
+
+# copy_with_libs ROOT PROGRAM...: copies each program and the shared libraries
+# ldd says it needs.
+copy_with_libs() {
+	local root=$1 f lib
+	shift
+	for f in "$@"; do
+		copy_file "$root" "$f"
+		is_dynamic "$f" || continue
+		for lib in $(ldd "$f" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
+			copy_file "$root" "$lib"
+		done
+	done
+}
+
+pack() { # pack DIR OUT.cpio.gz
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -6 >"$2"
+}
+
+cmd_base() {
+	local out=$1 root kver deb m f
+	tmp=$(mktemp -d)
+	trap '[ -z "$tmp" ] || rm -rf "$tmp"' EXIT
+	root=$tmp/root
+	mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,etc/cvmm,proc,sys,dev,tmp,run,host,root,mnt,var}
+	ln -s usr/bin "$root/bin"
+	ln -s usr/sbin "$root/sbin"
+	ln -s usr/lib "$root/lib"
+	ln -s usr/lib64 "$root/lib64"
+
+	deb=$(fetch_kernel)
+	say "unpacking $(basename "$deb")"
+	dpkg-deb -x "$deb" "$tmp/kpkg"
+	kver=$(ls "$tmp/kpkg/lib/modules")
+	cp "$tmp/kpkg/boot/vmlinuz-$kver" "$out/vmlinuz"
+
+	say "resolving module dependencies for $kver"
+	depmod -b "$tmp/kpkg" "$kver"
+	: >"$root/etc/cvmm/modules"
+	for m in $MODULES; do
+		modprobe -d "$tmp/kpkg" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+	done | awk '!seen[$0]++' | while read -r f; do
+		local rel=${f#"$tmp/kpkg/"}
+		mkdir -p "$root/$(dirname "$rel")"
+		cp "$f" "$root/$rel"
+		echo "/$rel" >>"$root/etc/cvmm/modules"
+	done
+	echo "$kver" >"$root/etc/cvmm/kernel-release"
+
+	say "adding busybox, rdma tools and libibverbs with the rxe provider"
+	cp /bin/busybox "$root/usr/bin/busybox"
+	for f in $(/bin/busybox --list-full); do
+		f=/${f#/}
+		case "$f" in /bin/* | /sbin/*) f=/usr$f ;; esac
+		[ -e "$root$f" ] || ln -s /usr/bin/busybox "$root$f"
+	done
+	for f in $TOOLS; do
+		command -v "$f" >/dev/null || die "$f is missing on the host (make deps installs it)"
+		copy_with_libs "$root" "$(command -v "$f")"
+	done
+	for f in /usr/lib/x86_64-linux-gnu/libibverbs/librxe-*.so /etc/libibverbs.d/rxe.driver; do
+		[ -e "$f" ] || die "$f is missing (package ibverbs-providers)"
+		copy_with_libs "$root" "$f"
+	done
+
+	install -m 0755 "$here/init" "$root/init"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+	{
+		echo "127.0.0.1 localhost"
+		for m in $(seq 0 15); do echo "10.77.0.$((m + 1)) node$m"; done
+	} >"$root/etc/hosts"
+
+	say "packing the initramfs"
+	pack "$root" "$out/base.cpio.gz"
+	say "done: $(du -h "$out/base.cpio.gz" | cut -f1) initramfs, kernel $kver"
+}
+
+cmd_overlay() {
+	local bindir=$1 out=$2 f lib
+	tmp=$(mktemp -d)
+	trap '[ -z "$tmp" ] || rm -rf "$tmp"' EXIT
+	mkdir -p "$tmp/opt/cvmm/bin"
+	for f in "$bindir"/*; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		cp "$f" "$tmp/opt/cvmm/bin/"
+		is_dynamic "$f" || continue
+		for lib in $(ldd "$f" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
+			copy_file "$tmp" "$lib"
+		done
+	done
+	# The base owns /lib -> usr/lib and friends; the overlay must not replace them.
+	rm -rf "$tmp/lib" "$tmp/lib64" "$tmp/bin" "$tmp/sbin"
+	pack "$tmp" "$out"
+}
+
+case "${1:-}" in
+inputs) cmd_inputs ;;
+base) [ $# = 2 ] || die "usage: mkimage.sh base OUTDIR"; cmd_base "$2" ;;
+overlay) [ $# = 3 ] || die "usage: mkimage.sh overlay BINDIR OUT"; cmd_overlay "$2" "$3" ;;
+*) die "usage: mkimage.sh inputs | base OUTDIR | overlay BINDIR OUT" ;;
+esac

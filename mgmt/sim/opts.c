@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cvmm/lib/parse.h"
+#include "mgmt/sim/opts.h"
+
+const char sim_usage[] =
+	"usage: cvmm sim [OPTIONS] -- COMMAND [ARGS...]\n"
+	"\n"
+	"Boots an emulated cluster of KVM nodes (QEMU TCG machines with AMD SVM and\n"
+	"nested paging), runs COMMAND inside node 0 (or every node with --all), streams\n"
+	"its output and exits with its status. The host's files are reachable inside\n"
+	"the nodes, read-only, at the same absolute paths; build/bin is on PATH.\n"
+	"\n"
+	"options:\n"
+	"  -n, --nodes K          number of nodes (1-16, default 2)\n"
+	"  -c, --node-cpus C      vCPUs per node (1-8, default 1)\n"
+	"  -m, --node-mem SIZE    memory per node (default 1G, at least 256M)\n"
+	"  -a, --all              run COMMAND on every node; exit with the first\n"
+	"                         non-zero status in node order\n"
+	"  -r, --rdma             add a soft-RoCE device rxe0 on each node's interconnect\n"
+	"  -s, --share PATH       also make host PATH reachable in the nodes (repeatable)\n"
+	"  -t, --timeout SECONDS  stop COMMAND after SECONDS (default: none)\n"
+	"      --boot-timeout S   seconds for the nodes to boot (default 300)\n"
+	"      --kvm-amd PARAMS   kvm_amd module parameters in the nodes, e.g. \"npt=0\"\n"
+	"      --cache DIR        image cache (default $CVMM_CACHE or ~/.cache/cvmm)\n"
+	"  -k, --keep             keep the run directory with node consoles\n"
+	"  -v, --verbose          copy the nodes' consoles to stderr\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Nodes are 10.77.0.1 .. 10.77.0.K on their interconnect (eth0), an L2 network\n"
+	"that exists only between the nodes. Inside a node, CVMM_NODE_ID, CVMM_NODES and\n"
+	"CVMM_NODE_ADDRS describe the cluster.\n"
+	"\n"
+	"exit status: COMMAND's status; 2 bad usage; 124 timeout; 125 the cluster\n"
+	"failed (image build, boot, a node died); 126 COMMAND not executable;\n"
+	"127 COMMAND not found; 130 interrupted.\n";
+
+enum {
+	OPT_BOOT_TIMEOUT = 256,
+	OPT_CACHE,
+	OPT_KVM_AMD,
+};
+
+static const struct option long_opts[] = {
+	{ "nodes", required_argument, NULL, 'n' },
+	{ "node-cpus", required_argument, NULL, 'c' },
+	{ "node-mem", required_argument, NULL, 'm' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "rdma", no_argument, NULL, 'r' },
+	{ "share", required_argument, NULL, 's' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
+	{ "kvm-amd", required_argument, NULL, OPT_KVM_AMD },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "keep", no_argument, NULL, 'k' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int parse_count(const char *name, const char *arg, unsigned long min, unsigned long max,
+		       unsigned int *out, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (parse_uint(arg, min, max, &v)) {
+		snprintf(err, errlen, "--%s: '%s' is not a whole number from %lu to %lu", name,
+			 arg, min, max);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int check_kvm_amd(const char *s, char *err, size_t errlen)
+{
+	/* Goes onto the node's kernel command line: no spaces or quotes. */
+	for (const char *p = s; *p; p++) {
+		if (!(isalnum((unsigned char)*p) || strchr("=,_-", *p)))
+			return bad(err, errlen, "--kvm-amd: '%s' has a character other than "
+				   "letters, digits and =,_-", s);
+	}
+	return 0;
+}
+
+int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t errlen)
+{
+	int c, ret;
+
+	*o = (struct sim_opts){
+		.nodes = 2,
+		.node_cpus = 1,
+		.node_mem = 1ull << 30,
+		.boot_timeout = 300,
+	};
+	optind = 0; /* reset getopt, which keeps state across calls */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:n:c:m:ars:t:kvh", long_opts, NULL)) != -1) {
+		ret = 0;
+		switch (c) {
+		case 'n':
+			ret = parse_count("nodes", optarg, 1, SIM_MAX_NODES, &o->nodes, err,
+					  errlen);
+			break;
+		case 'c':
+			ret = parse_count("node-cpus", optarg, 1, SIM_MAX_NODE_CPUS,
+					  &o->node_cpus, err, errlen);
+			break;
+		case 'm':
+			if (parse_size(optarg, &o->node_mem))
+				return bad(err, errlen,
+					   "--node-mem: '%s' is not a size (like 512M or 1G)",
+					   optarg);
+			if (o->node_mem < SIM_MIN_NODE_MEM)
+				return bad(err, errlen, "--node-mem: %s is below the minimum of 256M",
+					   optarg);
+			if (o->node_mem & ((1 << 20) - 1))
+				return bad(err, errlen,
+					   "--node-mem: %s is not a whole number of MiB", optarg);
+			break;
+		case 'a':
+			o->all = true;
+			break;
+		case 'r':
+			o->rdma = true;
+			break;
+		case 's':
+			if (optarg[0] != '/')
+				return bad(err, errlen, "--share: '%s' is not an absolute path", optarg);
+			if (o->nshares == SIM_MAX_SHARES)
+				return bad(err, errlen, "--share: more than %d paths", SIM_MAX_SHARES);
+			o->shares[o->nshares++] = optarg;
+			break;
+		case 't':
+			ret = parse_count("timeout", optarg, 1, 7 * 24 * 3600, &o->timeout, err,
+					  errlen);
+			break;
+		case OPT_BOOT_TIMEOUT:
+			ret = parse_count("boot-timeout", optarg, 1, 24 * 3600,
+					  &o->boot_timeout, err, errlen);
+			break;
+		case OPT_KVM_AMD:
+			ret = check_kvm_amd(optarg, err, errlen);
+			o->kvm_amd = optarg;
+			break;
+		case OPT_CACHE:
+			o->cache_dir = optarg;
+			break;
+		case 'k':
+			o->keep = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			return SIM_OPTS_HELP;
+		case ':':
+			return bad(err, errlen, "%s needs an argument", argv[optind - 1]);
+		default:
+			return bad(err, errlen, "unknown option '%s' (see --help)",
+				   argv[optind - 1]);
+		}
+		if (ret)
+			return ret;
+	}
+	if (optind >= argc)
+		return bad(err, errlen, "no command given: cvmm sim [OPTIONS] -- COMMAND");
+	o->argv = argv + optind;
+	o->argc = argc - optind;
+	return SIM_OPTS_OK;
+}
+
+int sim_opts_check_memory(const struct sim_opts *o, uint64_t avail, char *err, size_t errlen)
+{
+	uint64_t need = o->nodes * (o->node_mem + SIM_NODE_OVERHEAD);
+
+	if (need <= avail)
+		return 0;
+	snprintf(err, errlen,
+		 "not enough memory for %u nodes of %llu MiB: they need about %llu MiB, "
+		 "the host has %llu MiB available (use fewer --nodes or a smaller --node-mem)",
+		 o->nodes, (unsigned long long)(o->node_mem >> 20),
+		 (unsigned long long)(need >> 20), (unsigned long long)(avail >> 20));
+	return -ENOMEM;
+}

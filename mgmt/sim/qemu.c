@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "mgmt/sim/qemu.h"
+
+/* The interconnect's multicast group; the port tells one cluster from another. */
+#define SIM_MCAST_GROUP "239.77.0.1"
+
+static int add(struct sim_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int add(struct sim_argv *a, const char *fmt, ...)
+{
+	size_t room = sizeof(a->store) - a->used;
+	va_list ap;
+	int n;
+
+	if (a->argc == SIM_ARGV_MAX)
+		return -E2BIG;
+	va_start(ap, fmt);
+	n = vsnprintf(a->store + a->used, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return -E2BIG;
+	a->argv[a->argc++] = a->store + a->used;
+	a->argv[a->argc] = NULL;
+	a->used += (size_t)n + 1;
+	return 0;
+}
+
+void sim_node_ctl_path(const char *rundir, unsigned int node, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/node%u.ctl", rundir, node);
+}
+
+void sim_node_console_path(const char *rundir, unsigned int node, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/node%u.console", rundir, node);
+}
+
+int sim_node_argv(const struct sim_node_cfg *c, struct sim_argv *a)
+{
+	char ctl[512], con[512];
+	int ret = 0;
+
+	a->argc = 0;
+	a->used = 0;
+	a->argv[0] = NULL;
+	sim_node_ctl_path(c->rundir, c->node, ctl, sizeof(ctl));
+	sim_node_console_path(c->rundir, c->node, con, sizeof(con));
+
+	ret |= add(a, "%s", c->qemu);
+	ret |= add(a, "-name");
+	ret |= add(a, "cvmm-node%u", c->node);
+	/* TCG with AMD SVM and nested paging: kvm_amd loads inside the node. */
+	ret |= add(a, "-accel");
+	ret |= add(a, "tcg");
+	ret |= add(a, "-cpu");
+	ret |= add(a, "qemu64,+svm,+npt");
+	ret |= add(a, "-smp");
+	ret |= add(a, "%u", c->cpus);
+	ret |= add(a, "-m");
+	ret |= add(a, "%lluM", (unsigned long long)(c->mem >> 20));
+	ret |= add(a, "-nodefaults");
+	ret |= add(a, "-no-user-config");
+	ret |= add(a, "-display");
+	ret |= add(a, "none");
+	ret |= add(a, "-no-reboot");
+	ret |= add(a, "-kernel");
+	ret |= add(a, "%s", c->kernel);
+	ret |= add(a, "-initrd");
+	ret |= add(a, "%s", c->initrd);
+	ret |= add(a, "-append");
+	ret |= add(a, "console=ttyS0 panic=-1 quiet cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s",
+		   c->node, c->nodes, c->rdma, c->kvm_amd ? " cvmm.kvm_amd=" : "",
+		   c->kvm_amd ? c->kvm_amd : "", c->shares ? " cvmm.share=" : "",
+		   c->shares ? c->shares : "");
+	/* Serial console and control channel: Unix sockets the launcher connects to. */
+	ret |= add(a, "-chardev");
+	ret |= add(a, "socket,id=con,path=%s,server=on,wait=off", con);
+	ret |= add(a, "-serial");
+	ret |= add(a, "chardev:con");
+	ret |= add(a, "-device");
+	ret |= add(a, "virtio-serial-pci,id=vser");
+	ret |= add(a, "-chardev");
+	ret |= add(a, "socket,id=ctl,path=%s,server=on,wait=off", ctl);
+	ret |= add(a, "-device");
+	ret |= add(a, "virtserialport,bus=vser.0,chardev=ctl,name=cvmm.ctl");
+	/* The interconnect: one L2 segment shared by the nodes of this cluster only. */
+	ret |= add(a, "-netdev");
+	ret |= add(a, "socket,id=ic,mcast=" SIM_MCAST_GROUP ":%u,localaddr=127.0.0.1",
+		   c->mcast_port);
+	ret |= add(a, "-device");
+	ret |= add(a, "virtio-net-pci,netdev=ic,mac=52:54:00:77:00:%02x", c->node + 1);
+	/* The host's files, read-only; the node binds the shared paths in place. */
+	ret |= add(a, "-fsdev");
+	ret |= add(a, "local,id=hostfs,path=/,security_model=none,readonly=on");
+	ret |= add(a, "-device");
+	ret |= add(a, "virtio-9p-pci,fsdev=hostfs,mount_tag=hostfs");
+	return ret ? -E2BIG : 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The QEMU command line of one emulated node. Pure: builds strings only. */
+#ifndef CVMM_MGMT_SIM_QEMU_H
+#define CVMM_MGMT_SIM_QEMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sim_node_cfg {
+	const char *qemu;     /* QEMU binary */
+	unsigned int node;    /* this node's index */
+	unsigned int nodes;   /* nodes in the cluster */
+	unsigned int cpus;
+	uint64_t mem;	      /* bytes */
+	const char *kernel;
+	const char *initrd;
+	const char *rundir;   /* where the node's sockets and logs live */
+	uint16_t mcast_port;  /* the interconnect's multicast port on 127.0.0.1 */
+	bool rdma;
+	const char *kvm_amd;  /* module parameters or NULL */
+	const char *shares;   /* colon-separated host paths or NULL */
+};
+
+#define SIM_ARGV_MAX 64
+
+struct sim_argv {
+	char *argv[SIM_ARGV_MAX + 1]; /* NULL-terminated, points into store */
+	int argc;
+	char store[8192];
+	size_t used;
+};
+
+/* Builds the command line. Returns 0 or -E2BIG when it does not fit. */
+int sim_node_argv(const struct sim_node_cfg *cfg, struct sim_argv *out);
+
+/* The node's socket paths: control channel and serial console. */
+void sim_node_ctl_path(const char *rundir, unsigned int node, char *buf, size_t len);
+void sim_node_console_path(const char *rundir, unsigned int node, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CVMM_MGMT_SIM_RUN_H
+#define CVMM_MGMT_SIM_RUN_H
+
+#include "mgmt/sim/opts.h"
+
+/*
+ * Builds or reuses the node image, boots the nodes, runs the command and
+ * stops every node. Returns the exit status for `cvmm sim` (see sim_usage).
+ */
+int sim_run(const struct sim_opts *opts);
+
+#endif
