@@ -9,5 +9,6 @@
 
 int cmd_sim(int argc, char **argv);   /* mgmt/sim/builtin-sim.c */
 int cmd_agent(int argc, char **argv); /* mgmt/agent/builtin-agent.c */
+int cmd_run(int argc, char **argv);   /* cvmm/builtin-run.c */
 
 #endif

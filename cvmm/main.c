@@ -19,6 +19,7 @@ struct command {
 static const struct command commands[] = {
 	{ "sim", "run a command on an emulated cluster of KVM nodes", cmd_sim },
 	{ "agent", "node agent (started by a node at boot)", cmd_agent },
+	{ "run", "boot a guest on this node's KVM", cmd_run },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VM lifecycle on /dev/kvm: create (KVM, guest RAM, arch setup, vCPUs,
+ * devices), run (one thread per vCPU plus the console on the calling
+ * thread), destroy (in reverse).
+ */
+#ifndef CVMM_KVM_H
+#define CVMM_KVM_H
+
+#include "cvmm/vm.h"
+
+struct vm_config {
+	uint64_t mem_size;
+	unsigned int nr_cpus;
+	int console_in;  /* -1: no input */
+	int console_out;
+};
+
+/* 0 or -errno, with one pr_err() line; on failure vm is torn down. */
+int kvm__vm_create(struct vm *vm, const struct vm_config *cfg);
+void kvm__vm_destroy(struct vm *vm);
+
+/*
+ * Starts every vCPU and serves the console until the VM stops or
+ * timeout_s seconds pass (0: no limit). Returns why it stopped.
+ */
+enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s);
+
+/* vCPU threads (cvmm/vcpu.c). */
+int vcpu__start(struct vcpu *vcpu);
+void vcpu__join(struct vcpu *vcpu);
+
+/* The device models of a node, created in order, destroyed in reverse. */
+int devices__init(struct vm *vm);
+void devices__exit(struct vm *vm);
+
+#endif

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One thread per vCPU. The loop calls KVM_RUN and hands the exit to
+ * vcpu__handle_exit(); it knows nothing about devices, DSM or migration.
+ * To stop, vm__request_stop() sets immediate_exit and sends SIGUSR1, whose
+ * empty handler makes KVM_RUN return -EINTR.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+
+#include "cvmm/exit.h"
+#include "cvmm/kvm.h"
+#include "cvmm/lib/log.h"
+
+/*
+ * After a triple fault or a KVM failure, the registers say where the guest
+ * was: one line, enough to tell a loader bug from a guest bug.
+ */
+static void dump_state(const struct vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return;
+	pr_info("vCPU %u: rip 0x%llx rsp 0x%llx cs 0x%x/%u cr0 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx",
+		vcpu->id, regs.rip, regs.rsp, sregs.cs.selector, sregs.cs.db ? 32 : sregs.cs.l ? 64 : 16,
+		sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (vm__stop_reason(vm) == VM_RUNNING) {
+		enum vm_stop stop;
+
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			pr_err("vCPU %u: KVM_RUN: %s", vcpu->id, strerror(errno));
+			vm__request_stop(vm, VM_STOP_KVM);
+			break;
+		}
+		stop = vcpu__handle_exit(vm, vcpu->run);
+		if (stop == VM_STOP_KVM || stop == VM_STOP_SHUTDOWN)
+			dump_state(vcpu);
+		if (stop != VM_RUNNING)
+			vm__request_stop(vm, stop);
+	}
+	return NULL;
+}
+
+int vcpu__start(struct vcpu *vcpu)
+{
+	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+
+	if (ret)
+		return -ret;
+	vcpu->started = true;
+	return 0;
+}
+
+void vcpu__join(struct vcpu *vcpu)
+{
+	if (vcpu->started)
+		pthread_join(vcpu->thread, NULL);
+	vcpu->started = false;
+}

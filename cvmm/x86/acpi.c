@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Table layouts follow ACPI 6.4, chapter 5.2. Fields are written one by one
+ * at their spec offsets (little-endian) rather than through packed structs,
+ * so the code reads like the spec tables and does not depend on the host's
+ * struct layout.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cvmm/x86/acpi.h"
+
+#define HDR_LEN  36
+#define RSDP_LEN 36
+#define FADT_LEN 276
+#define MADT_LAPIC_LEN  8
+#define MADT_IOAPIC_LEN 12
+#define MADT_NMI_LEN    6
+
+/* FADT flags (5.2.9, table 5.10) */
+#define FADT_RESET_REG_SUP (1u << 10)
+#define FADT_HW_REDUCED    (1u << 20)
+/* IA-PC boot architecture flags (5.2.9.3): no VGA, no CMOS RTC; no 8042 */
+#define BOOT_NO_VGA  (1u << 2)
+#define BOOT_NO_CMOS (1u << 5)
+
+static void put8(uint8_t *p, uint8_t v)
+{
+	p[0] = v;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+uint8_t acpi__sum(const uint8_t *p, size_t len)
+{
+	uint8_t sum = 0;
+
+	while (len--)
+		sum = (uint8_t)(sum + *p++);
+	return sum;
+}
+
+/* The standard description header (5.2.6); the checksum is set last. */
+static void put_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	put32(t + 4, len);
+	put8(t + 8, rev);
+	memcpy(t + 10, ACPI_OEM_ID, 6);
+	memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
+	put32(t + 24, 1);                  /* OEM revision */
+	memcpy(t + 28, ACPI_CREATOR_ID, 4);
+	put32(t + 32, 1);                  /* creator revision */
+}
+
+static void set_checksum(uint8_t *t, uint32_t len)
+{
+	t[9] = 0;
+	t[9] = (uint8_t)(0x100 - acpi__sum(t, len));
+}
+
+/* A generic address structure (5.2.3.2) for one byte of system I/O space. */
+static void put_gas_io8(uint8_t *p, uint16_t port)
+{
+	put8(p + 0, 1); /* system I/O */
+	put8(p + 1, 8); /* register bit width */
+	put8(p + 2, 0); /* bit offset */
+	put8(p + 3, 1); /* access size: byte */
+	put64(p + 4, port);
+}
+
+/*
+ * DSDT: only \_S5, which gives Linux the SLP_TYP value for poweroff.
+ *   Name (_S5, Package (4) { s5, s5, 0, 0 })
+ * AML: NameOp '_S5_' PackageOp PkgLength(8) NumElements(4)
+ *      BytePrefix s5 BytePrefix s5 ZeroOp ZeroOp
+ */
+static uint32_t build_dsdt(uint8_t *t, const struct acpi_config *cfg)
+{
+	const uint8_t aml[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+				0x0a, cfg->s5_type, 0x0a, cfg->s5_type, 0x00, 0x00 };
+	uint32_t len = HDR_LEN + sizeof(aml);
+
+	put_header(t, "DSDT", len, 2);
+	memcpy(t + HDR_LEN, aml, sizeof(aml));
+	set_checksum(t, len);
+	return len;
+}
+
+/* MADT (5.2.12): one enabled LAPIC per vCPU, the IOAPIC, LINT1 as NMI. */
+static uint32_t madt_len(const struct acpi_config *cfg)
+{
+	return HDR_LEN + 8 + cfg->nr_cpus * MADT_LAPIC_LEN + MADT_IOAPIC_LEN + MADT_NMI_LEN;
+}
+
+static uint32_t build_madt(uint8_t *t, const struct acpi_config *cfg)
+{
+	uint32_t len = madt_len(cfg);
+	uint8_t *p = t + HDR_LEN;
+
+	put_header(t, "APIC", len, 5);
+	put32(p, 0xfee00000); /* local APIC address */
+	put32(p + 4, 0);      /* flags: no PCAT_COMPAT, there is no 8259 */
+	p += 8;
+	for (unsigned int i = 0; i < cfg->nr_cpus; i++, p += MADT_LAPIC_LEN) {
+		put8(p + 0, 0); /* processor local APIC */
+		put8(p + 1, MADT_LAPIC_LEN);
+		put8(p + 2, (uint8_t)i); /* ACPI processor UID */
+		put8(p + 3, (uint8_t)i); /* APIC ID */
+		put32(p + 4, 1);         /* enabled */
+	}
+	put8(p + 0, 1); /* I/O APIC */
+	put8(p + 1, MADT_IOAPIC_LEN);
+	put8(p + 2, cfg->ioapic_id);
+	put8(p + 3, 0);
+	put32(p + 4, cfg->ioapic_addr);
+	put32(p + 8, 0); /* global system interrupt base */
+	p += MADT_IOAPIC_LEN;
+	put8(p + 0, 4); /* local APIC NMI */
+	put8(p + 1, MADT_NMI_LEN);
+	put8(p + 2, 0xff); /* all processors */
+	put16(p + 3, 0);   /* flags: conforming polarity and trigger */
+	put8(p + 5, 1);    /* LINT1 */
+	set_checksum(t, len);
+	return len;
+}
+
+/* FADT revision 6 (5.2.9, table 5.9), hardware-reduced. */
+static uint32_t build_fadt(uint8_t *t, const struct acpi_config *cfg, uint64_t dsdt)
+{
+	memset(t, 0, FADT_LEN);
+	put_header(t, "FACP", FADT_LEN, 6);
+	put32(t + 40, (uint32_t)dsdt);           /* DSDT */
+	put16(t + 109, BOOT_NO_VGA | BOOT_NO_CMOS); /* IAPC_BOOT_ARCH */
+	put32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG_SUP);
+	put_gas_io8(t + 116, cfg->reset_port);   /* RESET_REG */
+	put8(t + 128, cfg->reset_value);         /* RESET_VALUE */
+	put8(t + 131, 4);                        /* FADT minor version: 6.4 */
+	put64(t + 140, dsdt);                    /* X_DSDT */
+	put_gas_io8(t + 244, cfg->sleep_ctl_port); /* SLEEP_CONTROL_REG */
+	put_gas_io8(t + 256, cfg->sleep_sts_port); /* SLEEP_STATUS_REG */
+	memcpy(t + 268, "CVMMCVMM", 8);            /* hypervisor vendor identity */
+	set_checksum(t, FADT_LEN);
+	return FADT_LEN;
+}
+
+static uint32_t build_xsdt(uint8_t *t, const uint64_t *entries, unsigned int n)
+{
+	uint32_t len = HDR_LEN + 8 * n;
+
+	put_header(t, "XSDT", len, 1);
+	for (unsigned int i = 0; i < n; i++)
+		put64(t + HDR_LEN + 8 * i, entries[i]);
+	set_checksum(t, len);
+	return len;
+}
+
+static uint32_t build_rsdt(uint8_t *t, const uint64_t *entries, unsigned int n)
+{
+	uint32_t len = HDR_LEN + 4 * n;
+
+	put_header(t, "RSDT", len, 1);
+	for (unsigned int i = 0; i < n; i++)
+		put32(t + HDR_LEN + 4 * i, (uint32_t)entries[i]);
+	set_checksum(t, len);
+	return len;
+}
+
+/* RSDP revision 2 (5.2.5.3): checksum over 20 bytes, extended over 36. */
+static void build_rsdp(uint8_t *t, uint64_t rsdt, uint64_t xsdt)
+{
+	memset(t, 0, RSDP_LEN);
+	memcpy(t, "RSD PTR ", 8);
+	memcpy(t + 9, ACPI_OEM_ID, 6);
+	put8(t + 15, 2);
+	put32(t + 16, (uint32_t)rsdt);
+	put32(t + 20, RSDP_LEN);
+	put64(t + 24, xsdt);
+	put8(t + 8, (uint8_t)(0x100 - acpi__sum(t, 20)));
+	put8(t + 32, (uint8_t)(0x100 - acpi__sum(t, RSDP_LEN)));
+}
+
+static uint32_t align16(uint32_t v)
+{
+	return (v + 15) & ~15u;
+}
+
+int acpi__build(const struct acpi_config *cfg, uint64_t base, uint8_t *buf, size_t len,
+		struct acpi_layout *l)
+{
+	uint64_t entries[2];
+
+	if (!cfg->nr_cpus || cfg->nr_cpus > 255)
+		return -EINVAL;
+	/* Every table 16-byte aligned, in this order. */
+	l->rsdp = 0;
+	l->xsdt = align16(l->rsdp + RSDP_LEN);
+	l->rsdt = align16(l->xsdt + HDR_LEN + 8 * 2);
+	l->fadt = align16(l->rsdt + HDR_LEN + 4 * 2);
+	l->madt = align16(l->fadt + FADT_LEN);
+	l->dsdt = align16(l->madt + madt_len(cfg));
+	l->size = l->dsdt + HDR_LEN + 14;
+	if (l->size > len)
+		return -ENOSPC;
+
+	memset(buf, 0, l->size);
+	build_dsdt(buf + l->dsdt, cfg);
+	build_madt(buf + l->madt, cfg);
+	build_fadt(buf + l->fadt, cfg, base + l->dsdt);
+	entries[0] = base + l->fadt;
+	entries[1] = base + l->madt;
+	build_xsdt(buf + l->xsdt, entries, 2);
+	build_rsdt(buf + l->rsdt, entries, 2);
+	build_rsdp(buf + l->rsdp, base + l->rsdt, base + l->xsdt);
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The x86 hooks of the monitor: what differs from one architecture to
+ * another in creating a VM, a vCPU and the platform the guest boots on.
+ */
+#ifndef CVMM_X86_ARCH_H
+#define CVMM_X86_ARCH_H
+
+struct vm;
+struct vcpu;
+struct boot_entry;
+
+/* Before any vCPU exists: TSS and identity-map pages, split irqchip. */
+int arch__vm_init(struct vm *vm);
+/* Each vCPU after creation: CPUID. */
+int arch__vcpu_init(struct vm *vm, struct vcpu *vcpu);
+/* ACPI tables into guest RAM; *rsdp gets their root. */
+int arch__setup_firmware(struct vm *vm, unsigned long *rsdp);
+/* The BSP's registers for the boot protocol's 32-bit entry. */
+int arch__boot_bsp(struct vcpu *bsp, const struct boot_entry *entry);
+
+#endif

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ACPI tables: layout, checksums, lengths, and the MADT and DSDT byte for byte. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cvmm/x86/acpi.h"
+
+#define BASE 0xe0000u
+
+static const struct acpi_config cfg2 = {
+	.nr_cpus = 2,
+	.ioapic_addr = 0xfec00000,
+	.ioapic_id = 0,
+	.sleep_ctl_port = 0x600,
+	.sleep_sts_port = 0x601,
+	.reset_port = 0x602,
+	.reset_value = 0x01,
+	.s5_type = 5,
+};
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static uint8_t buf[ACPI_TABLES_MAX];
+static struct acpi_layout l;
+
+static int build(void **state)
+{
+	memset(buf, 0xee, sizeof(buf));
+	return acpi__build(&cfg2, BASE, buf, sizeof(buf), &l);
+}
+
+static void rsdp_points_at_rsdt_and_xsdt(void **state)
+{
+	const uint8_t *r = buf + l.rsdp;
+
+	assert_memory_equal(r, "RSD PTR ", 8);
+	assert_int_equal(acpi__sum(r, 20), 0);
+	assert_int_equal(acpi__sum(r, 36), 0);
+	assert_int_equal(r[15], 2);
+	assert_int_equal(le32(r + 20), 36);
+	assert_int_equal(le32(r + 16), BASE + l.rsdt);
+	assert_int_equal(le64(r + 24), BASE + l.xsdt);
+	assert_int_equal(l.rsdp % 16, 0);
+}
+
+/* Every table: its signature, its length field, a zero sum, 16-byte alignment. */
+static void tables_have_valid_headers(void **state)
+{
+	static const struct {
+		const char *sig;
+		size_t off;
+		uint32_t len;
+	} t[] = {
+		{ "XSDT", offsetof(struct acpi_layout, xsdt), 36 + 2 * 8 },
+		{ "RSDT", offsetof(struct acpi_layout, rsdt), 36 + 2 * 4 },
+		{ "FACP", offsetof(struct acpi_layout, fadt), 276 },
+		{ "APIC", offsetof(struct acpi_layout, madt), 36 + 8 + 2 * 8 + 12 + 6 },
+		{ "DSDT", offsetof(struct acpi_layout, dsdt), 36 + 14 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint32_t off;
+		const uint8_t *p;
+
+		memcpy(&off, (const uint8_t *)&l + t[i].off, sizeof(off));
+		p = buf + off;
+		assert_int_equal(off % 16, 0);
+		assert_memory_equal(p, t[i].sig, 4);
+		assert_int_equal(le32(p + 4), t[i].len);
+		assert_int_equal(acpi__sum(p, t[i].len), 0);
+		assert_memory_equal(p + 10, "CVMM  ", 6);
+		assert_true(off + t[i].len <= l.size);
+	}
+}
+
+static void xsdt_and_rsdt_list_fadt_then_madt(void **state)
+{
+	assert_int_equal(le64(buf + l.xsdt + 36), BASE + l.fadt);
+	assert_int_equal(le64(buf + l.xsdt + 44), BASE + l.madt);
+	assert_int_equal(le32(buf + l.rsdt + 36), BASE + l.fadt);
+	assert_int_equal(le32(buf + l.rsdt + 40), BASE + l.madt);
+}
+
+static void fadt_is_hardware_reduced_with_sleep_and_reset(void **state)
+{
+	const uint8_t *f = buf + l.fadt;
+	/* GAS: system I/O, 8 bits wide, offset 0, byte access, address */
+	static const uint8_t sleep_ctl[12] = { 1, 8, 0, 1, 0x00, 0x06, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t sleep_sts[12] = { 1, 8, 0, 1, 0x01, 0x06, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t reset[12] = { 1, 8, 0, 1, 0x02, 0x06, 0, 0, 0, 0, 0, 0 };
+
+	assert_int_equal(f[8], 6);                         /* revision */
+	assert_int_equal(le32(f + 40), BASE + l.dsdt);     /* DSDT */
+	assert_int_equal(le64(f + 140), BASE + l.dsdt);    /* X_DSDT */
+	assert_int_equal(le32(f + 112), 1u << 20 | 1u << 10); /* HW_REDUCED | RESET_REG_SUP */
+	assert_int_equal(f[109] | f[110] << 8, 0x24);      /* no VGA, no CMOS, no 8042 */
+	assert_int_equal(le32(f + 46) & 0xffff, 0);        /* no SCI */
+	assert_int_equal(le32(f + 76), 0);                 /* no PM timer */
+	assert_memory_equal(f + 116, reset, 12);
+	assert_int_equal(f[128], 0x01);
+	assert_memory_equal(f + 244, sleep_ctl, 12);
+	assert_memory_equal(f + 256, sleep_sts, 12);
+	assert_memory_equal(f + 268, "CVMMCVMM", 8);
+}
+
+static void madt_byte_for_byte(void **state)
+{
+	static const uint8_t body[] = {
+		0x00, 0x00, 0xe0, 0xfe, /* LAPIC address */
+		0x00, 0x00, 0x00, 0x00, /* flags: no PC-AT 8259 */
+		0, 8, 0, 0, 1, 0, 0, 0, /* CPU 0: UID 0, APIC 0, enabled */
+		0, 8, 1, 1, 1, 0, 0, 0, /* CPU 1 */
+		1, 12, 0, 0, 0x00, 0x00, 0xc0, 0xfe, 0, 0, 0, 0, /* IOAPIC 0 at fec00000, GSI 0 */
+		4, 6, 0xff, 0, 0, 1, /* NMI on LINT1 of every CPU */
+	};
+	const uint8_t *m = buf + l.madt;
+
+	assert_int_equal(le32(m + 4), 36 + sizeof(body));
+	assert_int_equal(m[8], 5);
+	assert_memory_equal(m + 36, body, sizeof(body));
+}
+
+static void dsdt_holds_s5_only(void **state)
+{
+	static const uint8_t aml[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+				       0x0a, 5, 0x0a, 5, 0x00, 0x00 };
+
+	assert_memory_equal(buf + l.dsdt + 36, aml, sizeof(aml));
+	assert_int_equal(l.size, l.dsdt + 36 + sizeof(aml));
+}
+
+static void madt_grows_with_cpus(void **state)
+{
+	struct acpi_config c = cfg2;
+	struct acpi_layout l255;
+
+	c.nr_cpus = 255;
+	assert_int_equal(acpi__build(&c, BASE, buf, sizeof(buf), &l255), 0);
+	assert_int_equal(le32(buf + l255.madt + 4), 36 + 8 + 255 * 8 + 12 + 6);
+	assert_int_equal(acpi__sum(buf + l255.madt, le32(buf + l255.madt + 4)), 0);
+	assert_int_equal(buf[l255.madt + 44 + 254 * 8 + 3], 254); /* last APIC ID */
+}
+
+static void bad_configs_and_small_buffers_rejected(void **state)
+{
+	struct acpi_config c = cfg2;
+	struct acpi_layout x;
+
+	c.nr_cpus = 0;
+	assert_int_equal(acpi__build(&c, BASE, buf, sizeof(buf), &x), -EINVAL);
+	c.nr_cpus = 256;
+	assert_int_equal(acpi__build(&c, BASE, buf, sizeof(buf), &x), -EINVAL);
+	assert_int_equal(acpi__build(&cfg2, BASE, buf, l.size - 1, &x), -ENOSPC);
+	assert_int_equal(acpi__build(&cfg2, BASE, buf, l.size, &x), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(rsdp_points_at_rsdt_and_xsdt, build),
+		cmocka_unit_test_setup(tables_have_valid_headers, build),
+		cmocka_unit_test_setup(xsdt_and_rsdt_list_fadt_then_madt, build),
+		cmocka_unit_test_setup(fadt_is_hardware_reduced_with_sleep_and_reset, build),
+		cmocka_unit_test_setup(madt_byte_for_byte, build),
+		cmocka_unit_test_setup(dsdt_holds_s5_only, build),
+		cmocka_unit_test(madt_grows_with_cpus),
+		cmocka_unit_test_setup(bad_configs_and_small_buffers_rejected, build),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
