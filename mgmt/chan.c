@@ -134,7 +134,7 @@ static int put_str(uint8_t *buf, size_t len, size_t *off, const char *s)
 	return 0;
 }
 
-static uint32_t count_strv(char **v)
+static uint32_t count_strv(const char *const *v)
 {
 	uint32_t n = 0;
 
@@ -210,7 +210,7 @@ int chan_exec_decode(const uint8_t *payload, size_t len, struct chan_exec *ex, c
 	}
 	vec[argc] = NULL;
 	vec[argc + 1 + envc] = NULL;
-	ex->argv = vec;
-	ex->envp = vec + argc + 1;
+	ex->argv = (const char *const *)vec;
+	ex->envp = (const char *const *)(vec + argc + 1);
 	return 0;
 }

@@ -82,8 +82,8 @@ int chan_send(int fd, enum chan_type type, const void *payload, size_t len);
  */
 struct chan_exec {
 	const char *cwd;
-	char **argv;
-	char **envp;
+	const char *const *argv;
+	const char *const *envp;
 };
 
 /* Returns the encoded length, or -EMSGSIZE if it does not fit in len. */
@@ -91,7 +91,8 @@ int chan_exec_encode(const struct chan_exec *ex, uint8_t *buf, size_t len);
 /*
  * Layout: u32 argc, u32 envc, then cwd, argv[0..argc-1], envp[0..envc-1],
  * each NUL-terminated. Returns 0 or -EPROTO (*what names the bad field).
- * On success the caller frees ex->argv (one allocation holds everything).
+ * On success the caller frees ex->argv (one allocation holds everything):
+ * free((void *)ex->argv).
  */
 int chan_exec_decode(const uint8_t *payload, size_t len, struct chan_exec *ex, const char **what);
 

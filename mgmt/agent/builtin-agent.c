@@ -77,15 +77,22 @@ static void child_exec(const struct chan_exec *ex, int out_w, int err_w)
 	dup2(devnull, STDIN_FILENO);
 	dup2(out_w, STDOUT_FILENO);
 	dup2(err_w, STDERR_FILENO);
-	for (char **e = ex->envp; *e; e++)
-		putenv(*e);
+	for (const char *const *e = ex->envp; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		char name[256];
+
+		if (!eq || eq - *e >= (long)sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - *e), *e);
+		setenv(name, eq + 1, 1);
+	}
 	if (chdir(ex->cwd)) {
 		fprintf(stderr, "cvmm agent: cannot enter %s: %s\n", ex->cwd, strerror(errno));
 		_exit(126);
 	}
 	/* The command is its own process group, so that a stop reaches all of it. */
 	setpgid(0, 0);
-	execvp(ex->argv[0], ex->argv);
+	execvp(ex->argv[0], (char *const *)ex->argv);
 	fprintf(stderr, "cvmm agent: %s: %s\n", ex->argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
 }
@@ -103,12 +110,12 @@ static int agent_exec(struct agent *a, const uint8_t *payload, size_t len)
 	}
 	if (a->child) {
 		pr_err("EXEC while a command runs");
-		free(ex.argv);
+		free((void *)ex.argv);
 		return -EBUSY;
 	}
 	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
 		ret = -errno;
-		free(ex.argv);
+		free((void *)ex.argv);
 		return ret;
 	}
 	a->child = fork();
@@ -117,7 +124,7 @@ static int agent_exec(struct agent *a, const uint8_t *payload, size_t len)
 	ret = a->child < 0 ? -errno : 0;
 	close(out[1]);
 	close(err[1]);
-	free(ex.argv);
+	free((void *)ex.argv);
 	if (ret) {
 		a->child = 0;
 		close(out[0]);

@@ -356,9 +356,10 @@ static void kill_node(struct sim_node *n)
 static void send_exec(struct sim_run *r, unsigned int i)
 {
 	static uint8_t payload[CHAN_MAX_PAYLOAD];
-	char cwd[1024], path[1200], *env[64];
+	char cwd[1024], path[1200];
+	const char *env[64];
 	extern char **environ;
-	struct chan_exec ex = { .argv = r->opts->argv, .envp = env };
+	struct chan_exec ex = { .argv = (const char *const *)r->opts->argv, .envp = env };
 	int n = 0, len;
 
 	/* The caller's directory when the node can see it, else the node's home. */
