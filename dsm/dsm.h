@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Distributed shared memory for guest RAM: one guest RAM, coherent on every
+ * node of a cluster.
+ *
+ * The monitor backs guest RAM with a memfd and maps it (MAP_SHARED) where
+ * KVM and the device models use it. It hands the DSM that fd and mapping;
+ * the DSM registers the mapping with userfaultfd and resolves every access
+ * that needs a remote page on its own thread. Code touching guest memory
+ * asks nothing and knows nothing about it.
+ *
+ * Life cycle, on every node with the same arguments except `node`:
+ *
+ *	dsm_create(&cfg, &d);
+ *	dsm_set_home(d, 0, 512 << 20, 0);	   // guest-physical ranges and their homes
+ *	dsm_set_home(d, 512 << 20, 512 << 20, 1);
+ *	dsm_start(d);	   // connects to all peers, then faults are served
+ *	... run the guest ...
+ *	dsm_leave(d, 2000);	// tell peers we are done; wait until all are
+ *	dsm_destroy(d);
+ *
+ * Before dsm_start, the caller may write only pages homed on its own node:
+ * the others are emptied at start. Every page starts owned by its home.
+ * Functions return 0 or a negative errno and log the reason once.
+ */
+#ifndef CVMM_DSM_DSM_H
+#define CVMM_DSM_DSM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dsm/msg.h"
+
+struct dsm;
+struct dsm_loop_fabric;
+
+struct dsm_config {
+	unsigned node;	 /* this node's id, < nnodes */
+	unsigned nnodes; /* 1..DSM_MAX_NODES */
+	int memfd;	 /* guest RAM, size bytes; the DSM maps its own alias of it */
+	void *vm_addr;	 /* the caller's MAP_SHARED mapping of memfd at offset 0 */
+	uint64_t size;	 /* bytes, a multiple of DSM_PAGE_SIZE */
+
+	const char *transport; /* "tcp" or "loop" */
+	/* tcp: "host:port" of every node, indexed by node id. */
+	const char *const *addrs;
+	int listen_fd; /* tcp: an already listening socket for addrs[node], or -1 */
+	/* loop: the in-process fabric shared by all nodes (dsm_loop_fabric_new). */
+	struct dsm_loop_fabric *fabric;
+
+	unsigned connect_timeout_ms; /* 0: 10000 */
+	unsigned peer_timeout_ms;    /* silence after which a peer is failed; 0: 1500 */
+
+	/*
+	 * Called on the DSM's thread when a peer fails (connection lost,
+	 * malformed message, silence). The DSM cannot serve that peer's pages
+	 * any more; what to do with the VM is the caller's decision.
+	 */
+	void (*on_peer_failed)(void *arg, unsigned peer, const char *why);
+	void *cb_arg;
+};
+
+enum dsm_fault_stat {
+	DSM_STAT_SPURIOUS, /* already resolved when handled */
+	DSM_STAT_READ,	   /* read of an invalid page */
+	DSM_STAT_WRITE,	   /* write to an invalid page */
+	DSM_STAT_UPGRADE,  /* write to a read-only page */
+	DSM_STAT_FAULT_KINDS
+};
+
+/* Latency histogram: bucket i counts faults resolved in [2^(i-1), 2^i) us; bucket 0: < 1 us. */
+#define DSM_LAT_BUCKETS 24
+
+struct dsm_stats {
+	uint64_t faults[DSM_STAT_FAULT_KINDS];
+	uint64_t remote_fetches; /* pages received to resolve a local fault */
+	uint64_t pages_sent;
+	uint64_t pages_received;
+	uint64_t inv_sent;
+	uint64_t inv_received;
+	uint64_t msgs_sent;
+	uint64_t msgs_received;
+	uint64_t bytes_sent; /* payload bytes */
+	uint64_t bytes_received;
+	/* fault resolution latency (fault read by the DSM thread -> page mapped) */
+	uint64_t lat_hist[DSM_STAT_FAULT_KINDS][DSM_LAT_BUCKETS];
+	uint64_t failed_peers; /* bit mask */
+};
+
+int dsm_create(const struct dsm_config *cfg, struct dsm **out);
+
+/* Declares node as the home of [offset, offset + len); page-aligned. Before dsm_start. */
+int dsm_set_home(struct dsm *d, uint64_t offset, uint64_t len, unsigned node);
+
+/* Connects to every peer and starts serving faults. Blocks until connected. */
+int dsm_start(struct dsm *d);
+
+/*
+ * Graceful leave: tells every peer this node needs nothing more, and keeps
+ * serving until every peer has said the same (or timeout_ms passed: -ETIMEDOUT).
+ */
+int dsm_leave(struct dsm *d, unsigned timeout_ms);
+
+/* Stops the DSM thread and frees everything. The caller's mapping stays. */
+void dsm_destroy(struct dsm *d);
+
+/* A snapshot of the counters; safe from any thread. */
+void dsm_get_stats(struct dsm *d, struct dsm_stats *st);
+
+/* How often local accesses to page faulted (its "heat"). */
+uint64_t dsm_page_faults(struct dsm *d, uint64_t page);
+
+/* Mask of failed peers; 0 if all are well. */
+uint64_t dsm_failed_peers(struct dsm *d);
+
+/*
+ * Local operations (UFFDIO_COPY, write-protect, hole punch) that failed; each
+ * was logged. Non-zero means this node's memory can no longer be trusted.
+ */
+uint64_t dsm_local_errors(struct dsm *d);
+
+/*
+ * Benchmark aid: a round trip of a len-byte message (0 or DSM_PAGE_SIZE) to
+ * peer and back through the transport and the DSM thread. *ns: its time.
+ */
+int dsm_echo(struct dsm *d, unsigned peer, unsigned len, uint64_t *ns);
+
+/* The in-process transport's fabric, shared by up to nnodes nodes. */
+struct dsm_loop_fabric *dsm_loop_fabric_new(unsigned nnodes);
+void dsm_loop_fabric_free(struct dsm_loop_fabric *f);
+
+#endif

@@ -1,0 +1,723 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The DSM engine: one thread per node that owns the protocol state, reads
+ * userfaultfd events and transport messages, and performs the protocol's
+ * actions on memory. See docs/dsm.md.
+ *
+ * Memory, for a region of the caller's memfd:
+ *   - vm: the caller's mapping (KVM, device models). Registered with
+ *     userfaultfd MISSING|WP. A page is INVALID = a hole in the memfd,
+ *     SHARED = present and write-protected, MODIFIED = present.
+ *   - alias: our own mapping of the same memfd, never registered. The engine
+ *     reads page contents for sending through it, and only for pages that
+ *     are present, so it never faults on guest memory and never fills a hole
+ *     (which would make the page present without the protocol's consent).
+ *   Pages are installed with UFFDIO_COPY (MODE_WP for read-only), which puts
+ *   the contents in the memfd and maps them in one step, so no local thread
+ *   can write a page that is meant to be read-only.
+ *
+ * Threads: only the engine thread touches the protocol state and the uffd.
+ * Any thread may call dsm_get_stats, dsm_echo and dsm_leave; transports'
+ * send() is thread-safe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cvmm/lib/log.h"
+#include "dsm/dsm.h"
+#include "dsm/proto.h"
+#include "dsm/transport.h"
+#include "dsm/uffd.h"
+
+#define TICK_MS		 100
+#define PING_MS		 250
+#define DEFAULT_TIMEOUT	 1500
+#define HOME_UNSET	 0xffu
+
+enum { EV_STOP, EV_UFFD, EV_TP, EV_TICK };
+
+struct dsm_peer {
+	bool failed;  /* written by the engine thread; read under lock */
+	bool bye;     /* it needs nothing more from us */
+	bool gone;    /* closed after its BYE */
+	uint64_t last_rx_ms;
+	uint64_t last_tx_ms; /* atomic: senders on any thread */
+};
+
+struct dsm {
+	struct dsm_config cfg;
+	uint64_t npages;
+	uint8_t *home;
+	bool started;
+
+	uint8_t *vm;
+	uint8_t *alias;
+	int uffd;
+	struct dsm_proto proto;
+	struct dsm_transport tp;
+	bool tp_open;
+	struct dsm_peer peer[DSM_MAX_NODES];
+
+	int epfd, stopfd, tickfd;
+	pthread_t thread;
+	bool thread_running;
+
+	/* Counters: written with relaxed atomics, read by dsm_get_stats. */
+	struct dsm_stats st;
+	uint64_t local_errors;
+	uint64_t *heat;
+	uint64_t *t_fault; /* per page: when the first waiting fault was read (ns) */
+	uint8_t *fault_kind;
+
+	pthread_mutex_t lock; /* protects what other threads wait for below */
+	pthread_cond_t cond;
+	uint64_t failed_mask;
+	unsigned byes;
+	pthread_mutex_t echo_lock; /* one echo at a time */
+	bool echo_done;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+static void stat_add(uint64_t *c, uint64_t v)
+{
+	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+/* --- sending ------------------------------------------------------------ */
+
+static int engine_send(struct dsm *d, unsigned to, uint8_t type, uint16_t flags, uint64_t page,
+		       const void *payload, uint32_t len)
+{
+	struct dsm_msg m = {
+		.type = type, .flags = flags, .page = page, .len = len, .payload = payload
+	};
+	int ret;
+
+	if (__atomic_load_n(&d->peer[to].failed, __ATOMIC_RELAXED))
+		return -ENOTCONN;
+	ret = d->tp.ops->send(&d->tp, to, &m);
+	if (ret)
+		return ret; /* the link's failure is reported by progress() */
+	__atomic_store_n(&d->peer[to].last_tx_ms, now_ms(), __ATOMIC_RELAXED);
+	stat_add(&d->st.msgs_sent, 1);
+	stat_add(&d->st.bytes_sent, len);
+	if (len)
+		stat_add(&d->st.pages_sent, 1);
+	if (type == DSM_MSG_INV)
+		stat_add(&d->st.inv_sent, 1);
+	return 0;
+}
+
+/* --- failures ----------------------------------------------------------- */
+
+static void engine_fail_peer(struct dsm *d, unsigned peer, const char *field, const char *what)
+{
+	char why[160];
+
+	pthread_mutex_lock(&d->lock);
+	if (d->peer[peer].failed) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	__atomic_store_n(&d->peer[peer].failed, true, __ATOMIC_RELAXED);
+	d->failed_mask |= 1ull << peer;
+	__atomic_fetch_or(&d->st.failed_peers, 1ull << peer, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+
+	snprintf(why, sizeof(why), "%s: %s", field, what);
+	pr_err("dsm: node %u: peer %u failed: %s", d->cfg.node, peer, why);
+	if (d->cfg.on_peer_failed)
+		d->cfg.on_peer_failed(d->cfg.cb_arg, peer, why);
+}
+
+static void engine_local_error(struct dsm *d, const char *op, uint64_t page, int err)
+{
+	stat_add(&d->local_errors, 1);
+	pr_err("dsm: node %u: %s of page %llu failed: %s (local state %s)", d->cfg.node, op,
+	       (unsigned long long)page, strerror(-err),
+	       dsm_pstate_name(d->proto.page[page].state));
+}
+
+/* --- actions ------------------------------------------------------------ */
+
+static unsigned lat_bucket(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned b = 0;
+
+	while (us && b < DSM_LAT_BUCKETS - 1) {
+		us >>= 1;
+		b++;
+	}
+	return b;
+}
+
+/* A page this node waited for is now mapped as needed: account the latency. */
+static void engine_resolved(struct dsm *d, uint64_t page)
+{
+	uint64_t t = d->t_fault[page];
+
+	if (!t)
+		return;
+	d->t_fault[page] = 0;
+	stat_add(&d->st.lat_hist[d->fault_kind[page]][lat_bucket(now_ns() - t)], 1);
+}
+
+/*
+ * Performs the protocol's actions in order. `incoming` is the payload of the
+ * message being handled (NULL for a fault). The order matters and is the
+ * protocol's: e.g. DOWNGRADE before the SEND that reads the page, so that no
+ * local write can slip in after the contents were copied.
+ */
+static void engine_apply(struct dsm *d, const struct dsm_actions *acts, const void *incoming)
+{
+	for (unsigned i = 0; i < acts->n; i++) {
+		const struct dsm_action *a = &acts->a[i];
+		uint64_t off = a->page << DSM_PAGE_SHIFT;
+		uint8_t *vmp = d->vm + off;
+		const void *payload = NULL;
+		int ret = 0;
+
+		switch (a->kind) {
+		case DSM_ACT_SEND:
+			if (a->data == DSM_DATA_LOCAL)
+				payload = d->alias + off;
+			else if (a->data == DSM_DATA_INCOMING)
+				payload = incoming;
+			engine_send(d, a->to, a->type, a->flags, a->page, payload,
+				    payload ? DSM_PAGE_SIZE : 0);
+			break;
+		case DSM_ACT_INSTALL_RO:
+		case DSM_ACT_INSTALL_RW:
+			ret = uffd_copy(d->uffd, vmp, incoming, DSM_PAGE_SIZE,
+					a->kind == DSM_ACT_INSTALL_RO);
+			if (ret) {
+				engine_local_error(d, "UFFDIO_COPY", a->page, ret);
+				break;
+			}
+			stat_add(&d->st.remote_fetches, 1);
+			engine_resolved(d, a->page);
+			break;
+		case DSM_ACT_UPGRADE:
+			ret = uffd_writeprotect(d->uffd, vmp, DSM_PAGE_SIZE, false);
+			if (ret)
+				engine_local_error(d, "write-unprotect", a->page, ret);
+			engine_resolved(d, a->page);
+			break;
+		case DSM_ACT_DOWNGRADE:
+			ret = uffd_writeprotect(d->uffd, vmp, DSM_PAGE_SIZE, true);
+			if (ret)
+				engine_local_error(d, "write-protect", a->page, ret);
+			break;
+		case DSM_ACT_INVALIDATE:
+			/* Drops the page from the memfd and from every mapping of it. */
+			if (fallocate(d->cfg.memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      (off_t)off, DSM_PAGE_SIZE))
+				engine_local_error(d, "hole punch", a->page, -errno);
+			break;
+		case DSM_ACT_WAKE:
+			ret = uffd_wake(d->uffd, vmp, DSM_PAGE_SIZE);
+			if (ret)
+				engine_local_error(d, "UFFDIO_WAKE", a->page, ret);
+			break;
+		}
+	}
+}
+
+/* --- events ------------------------------------------------------------- */
+
+static void engine_faults(struct dsm *d)
+{
+	static const uint8_t kind_stat[] = {
+		[DSM_FAULT_SPURIOUS] = DSM_STAT_SPURIOUS,
+		[DSM_FAULT_READ] = DSM_STAT_READ,
+		[DSM_FAULT_WRITE] = DSM_STAT_WRITE,
+		[DSM_FAULT_UPGRADE] = DSM_STAT_UPGRADE,
+	};
+	struct uffd_msg msgs[32];
+	struct dsm_actions acts;
+	enum dsm_fault_kind kind;
+	int n, i;
+
+	while ((n = uffd_read(d->uffd, msgs, 32)) > 0) {
+		for (i = 0; i < n; i++) {
+			uint64_t addr = msgs[i].arg.pagefault.address;
+			uint64_t flags = msgs[i].arg.pagefault.flags;
+			uint64_t page = (addr - (uintptr_t)d->vm) >> DSM_PAGE_SHIFT;
+			bool write = flags & (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
+
+			if (msgs[i].event != UFFD_EVENT_PAGEFAULT)
+				continue;
+			if (dsm_proto_fault(&d->proto, page, write, &kind, &acts)) {
+				pr_err("dsm: node %u: fault at %#llx outside the region", d->cfg.node,
+				       (unsigned long long)addr);
+				continue;
+			}
+			stat_add(&d->st.faults[kind_stat[kind]], 1);
+			stat_add(&d->heat[page], 1);
+			if (kind != DSM_FAULT_SPURIOUS && !d->t_fault[page]) {
+				d->t_fault[page] = now_ns();
+				d->fault_kind[page] = kind_stat[kind];
+			}
+			engine_apply(d, &acts, NULL);
+		}
+	}
+	if (n < 0)
+		pr_err("dsm: node %u: reading userfaultfd: %s", d->cfg.node, strerror(-n));
+}
+
+static void engine_recv(void *arg, unsigned peer, const struct dsm_msg *m)
+{
+	struct dsm *d = arg;
+	struct dsm_actions acts;
+
+	d->peer[peer].last_rx_ms = now_ms();
+	stat_add(&d->st.msgs_received, 1);
+	stat_add(&d->st.bytes_received, m->len);
+
+	switch (m->type) {
+	case DSM_MSG_PING:
+		return;
+	case DSM_MSG_BYE:
+		pthread_mutex_lock(&d->lock);
+		if (!d->peer[peer].bye) {
+			d->peer[peer].bye = true;
+			d->byes++;
+		}
+		pthread_cond_broadcast(&d->cond);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	case DSM_MSG_ECHO:
+		engine_send(d, peer, DSM_MSG_ECHO_REPLY, 0, 0, m->payload, m->len);
+		return;
+	case DSM_MSG_ECHO_REPLY:
+		pthread_mutex_lock(&d->lock);
+		d->echo_done = true;
+		pthread_cond_broadcast(&d->cond);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	default:
+		break;
+	}
+
+	if (m->len)
+		stat_add(&d->st.pages_received, 1);
+	if (m->type == DSM_MSG_INV)
+		stat_add(&d->st.inv_received, 1);
+	if (dsm_proto_recv(&d->proto, peer, m, &acts)) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "%s for page %llu: %s", dsm_msg_name(m->type),
+			 (unsigned long long)m->page, acts.err_what);
+		engine_fail_peer(d, peer, acts.err_field, what);
+		d->tp.ops->disconnect(&d->tp, peer);
+		return;
+	}
+	engine_apply(d, &acts, m->payload);
+}
+
+static void engine_link_down(void *arg, unsigned peer, int err, const char *field,
+			     const char *what)
+{
+	struct dsm *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	if (err == -EPIPE && d->peer[peer].bye) {
+		/* An orderly close after its BYE: it left, it did not fail. */
+		d->peer[peer].gone = true;
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	pthread_mutex_unlock(&d->lock);
+	engine_fail_peer(d, peer, field, what);
+}
+
+static void engine_tick(struct dsm *d)
+{
+	unsigned timeout = d->cfg.peer_timeout_ms ?: DEFAULT_TIMEOUT;
+	uint64_t now = now_ms(), ticks;
+	char what[64];
+
+	if (read(d->tickfd, &ticks, sizeof(ticks)) < 0)
+		return;
+	for (unsigned i = 0; i < d->cfg.nnodes; i++) {
+		struct dsm_peer *p = &d->peer[i];
+
+		if (i == d->cfg.node || p->failed || p->gone)
+			continue;
+		if (now - __atomic_load_n(&p->last_tx_ms, __ATOMIC_RELAXED) >= PING_MS)
+			engine_send(d, i, DSM_MSG_PING, 0, 0, NULL, 0);
+		if (now - p->last_rx_ms > timeout) {
+			snprintf(what, sizeof(what), "nothing received for %u ms", timeout);
+			engine_fail_peer(d, i, "timeout", what);
+			d->tp.ops->disconnect(&d->tp, i);
+		}
+	}
+}
+
+static void *engine_main(void *arg)
+{
+	struct dsm *d = arg;
+	struct epoll_event ev[8];
+	int n, i, ret;
+
+	for (;;) {
+		n = epoll_wait(d->epfd, ev, 8, -1);
+		if (n < 0 && errno != EINTR) {
+			pr_err("dsm: node %u: epoll_wait: %s", d->cfg.node, strerror(errno));
+			return NULL;
+		}
+		for (i = 0; i < n; i++) {
+			switch (ev[i].data.u32) {
+			case EV_STOP:
+				return NULL;
+			case EV_UFFD:
+				engine_faults(d);
+				break;
+			case EV_TP:
+				ret = d->tp.ops->progress(&d->tp);
+				if (ret)
+					pr_err("dsm: node %u: transport: %s", d->cfg.node,
+					       strerror(-ret));
+				break;
+			case EV_TICK:
+				engine_tick(d);
+				break;
+			}
+		}
+	}
+}
+
+/* --- API ---------------------------------------------------------------- */
+
+int dsm_create(const struct dsm_config *cfg, struct dsm **out)
+{
+	struct dsm *d;
+
+	if (!cfg->nnodes || cfg->nnodes > DSM_MAX_NODES || cfg->node >= cfg->nnodes) {
+		pr_err("dsm: node %u of %u nodes: out of range (1..%u nodes)", cfg->node,
+		       cfg->nnodes, DSM_MAX_NODES);
+		return -EINVAL;
+	}
+	if (!cfg->size || cfg->size % DSM_PAGE_SIZE || !cfg->vm_addr ||
+	    (uintptr_t)cfg->vm_addr % DSM_PAGE_SIZE || cfg->memfd < 0) {
+		pr_err("dsm: the region must be a page-aligned mapping of a memfd");
+		return -EINVAL;
+	}
+	if (!dsm_transport_find(cfg->transport)) {
+		pr_err("dsm: unknown transport '%s' (tcp, loop)",
+		       cfg->transport ? cfg->transport : "");
+		return -EINVAL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->cfg = *cfg;
+	d->npages = cfg->size / DSM_PAGE_SIZE;
+	d->vm = cfg->vm_addr;
+	d->uffd = d->epfd = d->stopfd = d->tickfd = -1;
+	d->alias = MAP_FAILED;
+	d->home = malloc(d->npages);
+	d->heat = calloc(d->npages, sizeof(*d->heat));
+	d->t_fault = calloc(d->npages, sizeof(*d->t_fault));
+	d->fault_kind = calloc(d->npages, 1);
+	if (!d->home || !d->heat || !d->t_fault || !d->fault_kind) {
+		dsm_destroy(d);
+		return -ENOMEM;
+	}
+	memset(d->home, HOME_UNSET, d->npages);
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->echo_lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	*out = d;
+	return 0;
+}
+
+int dsm_set_home(struct dsm *d, uint64_t offset, uint64_t len, unsigned node)
+{
+	if (d->started || node >= d->cfg.nnodes || offset % DSM_PAGE_SIZE ||
+	    len % DSM_PAGE_SIZE || offset > d->cfg.size || len > d->cfg.size - offset) {
+		pr_err("dsm: bad home range [%#llx, +%#llx) for node %u",
+		       (unsigned long long)offset, (unsigned long long)len, node);
+		return -EINVAL;
+	}
+	memset(d->home + offset / DSM_PAGE_SIZE, (int)node, len / DSM_PAGE_SIZE);
+	return 0;
+}
+
+static uint64_t config_hash(const struct dsm *d)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (uint64_t i = 0; i < d->npages; i++)
+		h = (h ^ d->home[i]) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * Makes the memfd match the initial protocol state: pages homed here are
+ * present (MODIFIED, their only copy), all others are holes (INVALID).
+ */
+static int setup_memory(struct dsm *d)
+{
+	uint64_t i = 0, j;
+
+	while (i < d->npages) {
+		bool mine = d->home[i] == d->cfg.node;
+		int mode = mine ? 0 : FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+
+		for (j = i; j < d->npages && (d->home[j] == d->cfg.node) == mine; j++)
+			;
+		if (fallocate(d->cfg.memfd, mode, (off_t)(i * DSM_PAGE_SIZE),
+			      (off_t)((j - i) * DSM_PAGE_SIZE))) {
+			int ret = -errno;
+
+			pr_err("dsm: node %u: fallocate of pages %llu..%llu: %s", d->cfg.node,
+			       (unsigned long long)i, (unsigned long long)j - 1, strerror(errno));
+			return ret;
+		}
+		i = j;
+	}
+	/* 4 KiB faults; a 2 MiB huge page would move 512 pages per fault. */
+	madvise(d->vm, d->cfg.size, MADV_NOHUGEPAGE);
+	d->alias = mmap(NULL, d->cfg.size, PROT_READ | PROT_WRITE, MAP_SHARED, d->cfg.memfd, 0);
+	if (d->alias == MAP_FAILED)
+		return -errno;
+	madvise(d->alias, d->cfg.size, MADV_NOHUGEPAGE);
+	return 0;
+}
+
+static int epoll_add(int epfd, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int dsm_start(struct dsm *d)
+{
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000 },
+				  .it_value = { 0, TICK_MS * 1000000 } };
+	uint64_t i, now;
+	int ret;
+
+	for (i = 0; i < d->npages; i++) {
+		if (d->home[i] == HOME_UNSET) {
+			pr_err("dsm: node %u: page %llu has no home (dsm_set_home)", d->cfg.node,
+			       (unsigned long long)i);
+			return -EINVAL;
+		}
+	}
+	ret = dsm_proto_init(&d->proto, d->cfg.node, d->cfg.nnodes, d->npages, d->home);
+	if (ret)
+		return ret;
+	d->started = true;
+
+	ret = setup_memory(d);
+	if (ret)
+		goto out_fail;
+	ret = uffd_open(&d->uffd);
+	if (ret)
+		goto out_fail;
+	ret = uffd_register(d->uffd, d->vm, d->cfg.size);
+	if (ret)
+		goto out_fail;
+
+	d->tp = (struct dsm_transport){
+		.ops = dsm_transport_find(d->cfg.transport),
+		.cfg = &d->cfg,
+		.hello = { .version = DSM_PROTO_VERSION, .node = d->cfg.node,
+			   .nnodes = d->cfg.nnodes, .npages = d->npages,
+			   .config_hash = config_hash(d) },
+		.handler = { .recv = engine_recv, .down = engine_link_down, .arg = d },
+	};
+	ret = d->tp.ops->open(&d->tp);
+	if (ret)
+		goto out_fail;
+	d->tp_open = true;
+	now = now_ms();
+	for (i = 0; i < d->cfg.nnodes; i++)
+		d->peer[i].last_rx_ms = d->peer[i].last_tx_ms = now;
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->epfd < 0 || d->stopfd < 0 || d->tickfd < 0) {
+		ret = -errno;
+		goto out_fail;
+	}
+	if (timerfd_settime(d->tickfd, 0, &its, NULL)) {
+		ret = -errno;
+		goto out_fail;
+	}
+	ret = epoll_add(d->epfd, d->stopfd, EV_STOP);
+	if (!ret)
+		ret = epoll_add(d->epfd, d->uffd, EV_UFFD);
+	if (!ret)
+		ret = epoll_add(d->epfd, d->tp.ops->poll_fd(&d->tp), EV_TP);
+	if (!ret)
+		ret = epoll_add(d->epfd, d->tickfd, EV_TICK);
+	if (ret)
+		goto out_fail;
+	ret = -pthread_create(&d->thread, NULL, engine_main, d);
+	if (ret)
+		goto out_fail;
+	d->thread_running = true;
+	return 0;
+
+out_fail:
+	/* dsm_destroy unwinds whatever was set up. */
+	if (ret != -EOPNOTSUPP && ret != -EPROTO && ret != -ETIMEDOUT)
+		pr_err("dsm: node %u: start failed: %s", d->cfg.node, strerror(-ret));
+	return ret;
+}
+
+int dsm_leave(struct dsm *d, unsigned timeout_ms)
+{
+	struct timespec dl;
+	unsigned i, waiting;
+	int ret = 0;
+
+	for (i = 0; i < d->cfg.nnodes; i++)
+		if (i != d->cfg.node)
+			engine_send(d, i, DSM_MSG_BYE, 0, 0, NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		for (waiting = 0, i = 0; i < d->cfg.nnodes; i++)
+			waiting += i != d->cfg.node && !d->peer[i].bye && !d->peer[i].failed;
+		if (!waiting)
+			break;
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &dl) == ETIMEDOUT) {
+			pr_err("dsm: node %u: %u peer(s) did not finish within %u ms", d->cfg.node,
+			       waiting, timeout_ms);
+			ret = -ETIMEDOUT;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+void dsm_destroy(struct dsm *d)
+{
+	uint64_t one = 1;
+
+	if (!d)
+		return;
+	if (d->thread_running) {
+		if (write(d->stopfd, &one, sizeof(one)) != sizeof(one))
+			pr_err("dsm: node %u: cannot stop the engine thread", d->cfg.node);
+		pthread_join(d->thread, NULL);
+	}
+	if (d->tickfd >= 0)
+		close(d->tickfd);
+	if (d->stopfd >= 0)
+		close(d->stopfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->tp_open)
+		d->tp.ops->close(&d->tp);
+	if (d->uffd >= 0) {
+		uffd_unregister(d->uffd, d->vm, d->cfg.size);
+		close(d->uffd);
+	}
+	if (d->alias != MAP_FAILED)
+		munmap(d->alias, d->cfg.size);
+	if (d->started)
+		dsm_proto_fini(&d->proto);
+	pthread_cond_destroy(&d->cond);
+	pthread_mutex_destroy(&d->echo_lock);
+	pthread_mutex_destroy(&d->lock);
+	free(d->fault_kind);
+	free(d->t_fault);
+	free(d->heat);
+	free(d->home);
+	free(d);
+}
+
+void dsm_get_stats(struct dsm *d, struct dsm_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&d->st;
+	uint64_t *dst = (uint64_t *)st;
+
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+uint64_t dsm_page_faults(struct dsm *d, uint64_t page)
+{
+	return page < d->npages ? __atomic_load_n(&d->heat[page], __ATOMIC_RELAXED) : 0;
+}
+
+uint64_t dsm_failed_peers(struct dsm *d)
+{
+	return __atomic_load_n(&d->st.failed_peers, __ATOMIC_RELAXED);
+}
+
+uint64_t dsm_local_errors(struct dsm *d)
+{
+	return __atomic_load_n(&d->local_errors, __ATOMIC_RELAXED);
+}
+
+int dsm_echo(struct dsm *d, unsigned peer, unsigned len, uint64_t *ns)
+{
+	static const uint8_t zero[DSM_PAGE_SIZE];
+	struct timespec dl;
+	uint64_t t0;
+	int ret = 0;
+
+	if (peer >= d->cfg.nnodes || peer == d->cfg.node || (len && len != DSM_PAGE_SIZE))
+		return -EINVAL;
+	pthread_mutex_lock(&d->echo_lock);
+	pthread_mutex_lock(&d->lock);
+	d->echo_done = false;
+	pthread_mutex_unlock(&d->lock);
+
+	t0 = now_ns();
+	ret = engine_send(d, peer, DSM_MSG_ECHO, 0, 0, len ? zero : NULL, len);
+	if (ret)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 5;
+	pthread_mutex_lock(&d->lock);
+	while (!d->echo_done && !d->peer[peer].failed && !ret)
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &dl) == ETIMEDOUT)
+			ret = -ETIMEDOUT;
+	if (!ret && !d->echo_done)
+		ret = -ENOTCONN;
+	pthread_mutex_unlock(&d->lock);
+	*ns = now_ns() - t0;
+out:
+	pthread_mutex_unlock(&d->echo_lock);
+	return ret;
+}

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp transport: one connection per pair of nodes, framed by dsm/wire.h.
+ *
+ * Mesh set-up is deterministic and deadlock-free: node i connects to every
+ * node j < i and accepts every node j > i. Lower nodes reach their accept
+ * loop without waiting on higher ones, so by induction everyone gets there.
+ * The connecting side sends HELLO first; the accepting side checks it and
+ * answers with its own.
+ *
+ * After set-up all sockets are non-blocking. Sends never block the caller
+ * (the DSM thread must keep receiving, or two nodes sending to each other
+ * could both stall on full socket buffers): what the kernel does not take
+ * is queued and flushed on EPOLLOUT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cvmm/lib/log.h"
+#include "dsm/transport.h"
+#include "dsm/wire.h"
+
+#define TCP_RX_BUF  (64 * 1024)
+#define TCP_OUT_MAX (64u << 20) /* queued bytes beyond which a peer is failed */
+
+struct tcp_peer {
+	int fd; /* -1: not connected or down */
+	pthread_mutex_t tx_lock;
+	uint32_t tx_seq;
+	uint8_t *out; /* queued bytes not yet taken by the kernel */
+	size_t out_len, out_cap;
+	bool out_armed; /* EPOLLOUT requested */
+	int tx_err;	/* first send error, reported by progress() */
+	uint32_t rx_seq;
+	uint8_t *in;
+	size_t in_len;
+};
+
+struct tcp_priv {
+	int ep;
+	int listen_fd;
+	bool own_listen;
+	struct tcp_peer peer[DSM_MAX_NODES];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* "host:port" -> sockaddr. */
+static int resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res;
+	int ret;
+
+	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(host)) {
+		pr_err("dsm tcp: address '%s' is not host:port", addr);
+		return -EINVAL;
+	}
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = 0;
+	ret = getaddrinfo(host, colon + 1, &hints, &res);
+	if (ret) {
+		pr_err("dsm tcp: cannot resolve '%s': %s", addr, gai_strerror(ret));
+		return -EINVAL;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	uint64_t now = now_ms();
+	int ret;
+
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	ret = poll(&p, 1, (int)(deadline - now));
+	if (ret < 0)
+		return -errno;
+	return ret ? 0 : -ETIMEDOUT;
+}
+
+/* Blocking exchange during set-up, bounded by deadline. */
+static int io_full(int fd, void *buf, size_t len, bool wr, uint64_t deadline)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+	int ret;
+
+	while (len) {
+		ret = wait_fd(fd, wr ? POLLOUT : POLLIN, deadline);
+		if (ret)
+			return ret;
+		n = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_hello(struct dsm_transport *tp, int fd, uint64_t deadline)
+{
+	uint8_t frame[DSM_WIRE_HDR_LEN + sizeof(struct dsm_hello)];
+	struct dsm_msg m = { .type = DSM_MSG_HELLO, .seq = 1, .len = sizeof(struct dsm_hello) };
+
+	dsm_wire_put_hello(frame + DSM_WIRE_HDR_LEN, &tp->hello);
+	m.payload = frame + DSM_WIRE_HDR_LEN;
+	dsm_wire_encode(frame, &m);
+	return io_full(fd, frame, sizeof(frame), true, deadline);
+}
+
+/* Reads and checks a HELLO; *node: the peer's id. */
+static int recv_hello(struct dsm_transport *tp, int fd, uint64_t deadline, const char *who,
+		      unsigned *node)
+{
+	uint8_t frame[DSM_WIRE_HDR_LEN + sizeof(struct dsm_hello)];
+	struct dsm_wire_err err = { 0 };
+	struct dsm_hello h;
+	struct dsm_msg m;
+	const char *field;
+	size_t flen;
+	int ret;
+
+	ret = io_full(fd, frame, DSM_WIRE_HDR_LEN, false, deadline);
+	if (!ret) {
+		ret = dsm_wire_decode(frame, DSM_WIRE_HDR_LEN, 1, &m, &flen, &err);
+		if (ret == -EAGAIN)
+			ret = io_full(fd, frame + DSM_WIRE_HDR_LEN, sizeof(h), false, deadline);
+		if (!ret)
+			ret = dsm_wire_decode(frame, sizeof(frame), 1, &m, &flen, &err);
+		if (!ret && m.type != DSM_MSG_HELLO) {
+			err.field = "type";
+			snprintf(err.what, sizeof(err.what), "%s instead of hello",
+				 dsm_msg_name(m.type));
+			ret = -EPROTO;
+		}
+	}
+	if (ret == -EPROTO) {
+		pr_err("dsm tcp: node %u: bad hello from %s: field %s: %s", tp->hello.node, who,
+		       err.field, err.what);
+		return ret;
+	}
+	if (ret) {
+		pr_err("dsm tcp: node %u: no hello from %s: %s", tp->hello.node, who,
+		       strerror(-ret));
+		return ret;
+	}
+	dsm_wire_get_hello(m.payload, &h);
+	if (dsm_hello_check(&tp->hello, &h, &field)) {
+		pr_err("dsm tcp: node %u: hello from %s (node %u) does not match ours: field %s",
+		       tp->hello.node, who, h.node, field);
+		return -EPROTO;
+	}
+	*node = h.node;
+	return 0;
+}
+
+static int connect_peer(struct dsm_transport *tp, unsigned j, uint64_t deadline)
+{
+	const char *addr = tp->cfg->addrs[j];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned node;
+	int fd, ret;
+
+	ret = resolve(addr, &ss, &len);
+	if (ret)
+		return ret;
+	for (;;) {
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (!connect(fd, (struct sockaddr *)&ss, len))
+			break;
+		ret = -errno;
+		close(fd);
+		/* The peer may not listen yet: retry until the deadline. */
+		if ((ret != -ECONNREFUSED && ret != -ENETUNREACH && ret != -EHOSTUNREACH) ||
+		    now_ms() >= deadline) {
+			pr_err("dsm tcp: node %u: cannot connect to node %u at %s: %s",
+			       tp->hello.node, j, addr, strerror(-ret));
+			return ret;
+		}
+		usleep(50 * 1000);
+	}
+	ret = send_hello(tp, fd, deadline);
+	if (!ret)
+		ret = recv_hello(tp, fd, deadline, addr, &node);
+	if (!ret && node != j) {
+		pr_err("dsm tcp: node %u: %s answered as node %u, expected %u", tp->hello.node,
+		       addr, node, j);
+		ret = -EPROTO;
+	}
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int open_listener(struct dsm_transport *tp)
+{
+	struct tcp_priv *t = tp->priv;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, ret;
+
+	if (tp->cfg->listen_fd >= 0) {
+		t->listen_fd = tp->cfg->listen_fd;
+		return 0;
+	}
+	ret = resolve(tp->cfg->addrs[tp->hello.node], &ss, &len);
+	if (ret)
+		return ret;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, DSM_MAX_NODES)) {
+		ret = -errno;
+		pr_err("dsm tcp: node %u: cannot listen on %s: %s", tp->hello.node,
+		       tp->cfg->addrs[tp->hello.node], strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	t->listen_fd = fd;
+	t->own_listen = true;
+	return 0;
+}
+
+static int accept_peers(struct dsm_transport *tp, unsigned count, uint64_t deadline)
+{
+	struct tcp_priv *t = tp->priv;
+	unsigned node;
+	int fd, ret;
+
+	while (count) {
+		ret = wait_fd(t->listen_fd, POLLIN, deadline);
+		if (ret) {
+			pr_err("dsm tcp: node %u: %u peer(s) did not connect: %s", tp->hello.node,
+			       count, strerror(-ret));
+			return ret;
+		}
+		fd = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
+				continue;
+			return -errno;
+		}
+		ret = recv_hello(tp, fd, deadline, "an incoming connection", &node);
+		if (!ret && (node < tp->hello.node || t->peer[node].fd >= 0)) {
+			pr_err("dsm tcp: node %u: unexpected connection from node %u",
+			       tp->hello.node, node);
+			ret = -EPROTO;
+		}
+		if (!ret)
+			ret = send_hello(tp, fd, deadline);
+		if (ret) {
+			close(fd);
+			return ret;
+		}
+		t->peer[node].fd = fd;
+		count--;
+	}
+	return 0;
+}
+
+static int tcp_open(struct dsm_transport *tp)
+{
+	const struct dsm_config *cfg = tp->cfg;
+	unsigned self = cfg->node, j;
+	uint64_t deadline = now_ms() + (cfg->connect_timeout_ms ?: 10000);
+	struct tcp_priv *t;
+	int ret, one = 1;
+
+	if (!cfg->addrs) {
+		pr_err("dsm tcp: no peer addresses given");
+		return -EINVAL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	tp->priv = t;
+	t->listen_fd = -1;
+	t->ep = -1;
+	for (j = 0; j < DSM_MAX_NODES; j++) {
+		t->peer[j].fd = -1;
+		pthread_mutex_init(&t->peer[j].tx_lock, NULL);
+	}
+
+	ret = open_listener(tp);
+	if (ret)
+		goto out_close;
+	for (j = 0; j < self; j++) {
+		ret = connect_peer(tp, j, deadline);
+		if (ret < 0)
+			goto out_close;
+		t->peer[j].fd = ret;
+	}
+	ret = accept_peers(tp, cfg->nnodes - 1 - self, deadline);
+	if (ret)
+		goto out_close;
+
+	t->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (t->ep < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	for (j = 0; j < cfg->nnodes; j++) {
+		struct tcp_peer *p = &t->peer[j];
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = j };
+
+		if (j == self)
+			continue;
+		p->tx_seq = 1; /* HELLO was 1 in each direction */
+		p->rx_seq = 2;
+		p->in = malloc(TCP_RX_BUF);
+		if (!p->in) {
+			ret = -ENOMEM;
+			goto out_close;
+		}
+		setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, p->fd, &ev)) {
+			ret = -errno;
+			goto out_close;
+		}
+	}
+	return 0;
+
+out_close:
+	tp->ops->close(tp);
+	return ret;
+}
+
+static void tcp_close(struct dsm_transport *tp)
+{
+	struct tcp_priv *t = tp->priv;
+
+	if (!t)
+		return;
+	for (unsigned j = 0; j < DSM_MAX_NODES; j++) {
+		struct tcp_peer *p = &t->peer[j];
+
+		if (p->fd >= 0)
+			close(p->fd);
+		free(p->out);
+		free(p->in);
+		pthread_mutex_destroy(&p->tx_lock);
+	}
+	if (t->ep >= 0)
+		close(t->ep);
+	if (t->own_listen)
+		close(t->listen_fd);
+	free(t);
+	tp->priv = NULL;
+}
+
+static int out_append(struct tcp_peer *p, const void *buf, size_t len)
+{
+	if (p->out_len + len > p->out_cap) {
+		size_t cap = p->out_cap ? p->out_cap : 64 * 1024;
+		uint8_t *n;
+
+		while (cap < p->out_len + len)
+			cap *= 2;
+		if (cap > TCP_OUT_MAX)
+			return -ENOBUFS;
+		n = realloc(p->out, cap);
+		if (!n)
+			return -ENOMEM;
+		p->out = n;
+		p->out_cap = cap;
+	}
+	memcpy(p->out + p->out_len, buf, len);
+	p->out_len += len;
+	return 0;
+}
+
+/* Arms or disarms EPOLLOUT to match the queue. Called with tx_lock held. */
+static void out_arm(struct tcp_priv *t, unsigned peer)
+{
+	struct tcp_peer *p = &t->peer[peer];
+	bool want = p->out_len > 0;
+	struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.u32 = peer };
+
+	if (want == p->out_armed || p->fd < 0)
+		return;
+	if (!epoll_ctl(t->ep, EPOLL_CTL_MOD, p->fd, &ev))
+		p->out_armed = want;
+}
+
+static int tcp_send(struct dsm_transport *tp, unsigned peer, const struct dsm_msg *m)
+{
+	struct tcp_priv *t = tp->priv;
+	struct tcp_peer *p = &t->peer[peer];
+	uint8_t hdr[DSM_WIRE_HDR_LEN];
+	struct dsm_msg msg = *m;
+	size_t total = DSM_WIRE_HDR_LEN + m->len, done = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&p->tx_lock);
+	if (p->fd < 0 || p->tx_err) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	msg.seq = ++p->tx_seq;
+	dsm_wire_encode(hdr, &msg);
+	if (!p->out_len) {
+		struct iovec iov[2] = { { hdr, DSM_WIRE_HDR_LEN }, { (void *)m->payload, m->len } };
+		ssize_t n = writev(p->fd, iov, m->len ? 2 : 1);
+
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			p->tx_err = -errno;
+			ret = p->tx_err;
+			goto out;
+		}
+		done = n > 0 ? (size_t)n : 0;
+	}
+	if (done < total) {
+		if (done < DSM_WIRE_HDR_LEN)
+			ret = out_append(p, hdr + done, DSM_WIRE_HDR_LEN - done);
+		if (!ret && m->len) {
+			size_t off = done > DSM_WIRE_HDR_LEN ? done - DSM_WIRE_HDR_LEN : 0;
+
+			ret = out_append(p, (const uint8_t *)m->payload + off, m->len - off);
+		}
+		if (ret)
+			p->tx_err = ret;
+		out_arm(t, peer);
+	}
+out:
+	pthread_mutex_unlock(&p->tx_lock);
+	return ret;
+}
+
+static int flush_out(struct tcp_priv *t, unsigned peer)
+{
+	struct tcp_peer *p = &t->peer[peer];
+	int ret = 0;
+
+	pthread_mutex_lock(&p->tx_lock);
+	while (p->out_len && p->fd >= 0) {
+		ssize_t n = send(p->fd, p->out, p->out_len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				ret = p->tx_err = -errno;
+			break;
+		}
+		memmove(p->out, p->out + n, p->out_len - (size_t)n);
+		p->out_len -= (size_t)n;
+	}
+	out_arm(t, peer);
+	pthread_mutex_unlock(&p->tx_lock);
+	return ret;
+}
+
+static void peer_down(struct dsm_transport *tp, unsigned peer, int err, const char *field,
+		      const char *what)
+{
+	struct tcp_peer *p = &((struct tcp_priv *)tp->priv)->peer[peer];
+
+	pthread_mutex_lock(&p->tx_lock);
+	if (p->fd < 0) {
+		pthread_mutex_unlock(&p->tx_lock);
+		return;
+	}
+	close(p->fd); /* also leaves the epoll set */
+	p->fd = -1;
+	p->out_len = 0;
+	pthread_mutex_unlock(&p->tx_lock);
+	tp->handler.down(tp->handler.arg, peer, err, field, what);
+}
+
+/* Reads what the socket has and delivers every complete frame. */
+static void rx_peer(struct dsm_transport *tp, unsigned peer)
+{
+	struct tcp_peer *p = &((struct tcp_priv *)tp->priv)->peer[peer];
+	struct dsm_wire_err err;
+	struct dsm_msg m;
+	size_t off, flen;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		n = recv(p->fd, p->in + p->in_len, TCP_RX_BUF - p->in_len, 0);
+		if (n == 0) {
+			peer_down(tp, peer, -EPIPE, "connection", "closed by peer");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			peer_down(tp, peer, -errno, "connection", strerror(errno));
+			return;
+		}
+		p->in_len += (size_t)n;
+		for (off = 0;; off += flen) {
+			ret = dsm_wire_decode(p->in + off, p->in_len - off, p->rx_seq, &m, &flen,
+					      &err);
+			if (ret == -EAGAIN)
+				break;
+			if (ret) {
+				peer_down(tp, peer, ret, err.field, err.what);
+				return;
+			}
+			p->rx_seq++;
+			tp->handler.recv(tp->handler.arg, peer, &m);
+			if (p->fd < 0)
+				return; /* the handler failed the peer */
+		}
+		memmove(p->in, p->in + off, p->in_len - off);
+		p->in_len -= off;
+	}
+}
+
+static int tcp_progress(struct dsm_transport *tp)
+{
+	struct tcp_priv *t = tp->priv;
+	struct epoll_event ev[16];
+	int n, i;
+
+	n = epoll_wait(t->ep, ev, 16, 0);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		unsigned peer = ev[i].data.u32;
+		struct tcp_peer *p = &t->peer[peer];
+		int err;
+
+		if (p->fd < 0)
+			continue;
+		if (ev[i].events & EPOLLOUT)
+			flush_out(t, peer);
+		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			rx_peer(tp, peer);
+		pthread_mutex_lock(&p->tx_lock);
+		err = p->fd >= 0 ? p->tx_err : 0;
+		pthread_mutex_unlock(&p->tx_lock);
+		if (err)
+			peer_down(tp, peer, err, "connection",
+				  err == -ENOBUFS ? "peer does not read: send queue full" :
+						    strerror(-err));
+	}
+	return 0;
+}
+
+static void tcp_disconnect(struct dsm_transport *tp, unsigned peer)
+{
+	struct tcp_peer *p = &((struct tcp_priv *)tp->priv)->peer[peer];
+
+	pthread_mutex_lock(&p->tx_lock);
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	p->out_len = 0;
+	pthread_mutex_unlock(&p->tx_lock);
+}
+
+static int tcp_poll_fd(struct dsm_transport *tp)
+{
+	return ((struct tcp_priv *)tp->priv)->ep;
+}
+
+const struct dsm_transport_ops dsm_tcp_ops = {
+	.name = "tcp",
+	.open = tcp_open,
+	.close = tcp_close,
+	.send = tcp_send,
+	.disconnect = tcp_disconnect,
+	.poll_fd = tcp_poll_fd,
+	.progress = tcp_progress,
+	.read_page = NULL, /* a stream has no one-sided reads */
+};
