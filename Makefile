@@ -53,10 +53,9 @@ Q := @
 endif
 
 # Debian packages this project needs (see docs/dependencies.md for why).
-DEB_PKGS := build-essential pkg-config libcmocka-dev libsodium-dev \
-	qemu-system-x86 busybox-static cpio kmod iproute2 iputils-ping \
-	libibverbs-dev librdmacm-dev rdma-core ibverbs-providers ibverbs-utils perftest \
-	libnuma-dev clang
+DEB_PKGS := build-essential libcmocka-dev libsodium-dev clang \
+	qemu-system-x86 busybox-static cpio kmod iproute2 \
+	libibverbs-dev librdmacm-dev rdma-core ibverbs-providers ibverbs-utils perftest
 
 all: binaries
 
