@@ -29,11 +29,11 @@
 #include "mgmt/chan.h"
 
 struct agent {
-	int port;		/* the control channel */
+	int port; /* the control channel */
 	struct chan_rx rx;
-	pid_t child;		/* running command, or 0 */
-	int out[2];		/* child's stdout and stderr, -1 once at EOF */
-	int status;		/* child's wait status once reaped */
+	pid_t child; /* running command, or 0 */
+	int out[2];  /* child's stdout and stderr, -1 once at EOF */
+	int status;  /* child's wait status once reaped */
 	bool reaped;
 };
 

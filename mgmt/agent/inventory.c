@@ -51,6 +51,6 @@ void inventory_describe(char *buf, size_t len)
 		mem = (unsigned long long)si.totalram * si.mem_unit >> 20;
 	rdma_devices(rdma, sizeof(rdma));
 	snprintf(buf, len, "node=%s addr=%s cpus=%ld mem_mib=%llu kvm=%s rdma=%s", id ? id : "?",
-		 addr, sysconf(_SC_NPROCESSORS_ONLN), mem, access("/dev/kvm", R_OK | W_OK) ? "no" : "yes",
-		 rdma);
+		 addr, sysconf(_SC_NPROCESSORS_ONLN), mem,
+		 access("/dev/kvm", R_OK | W_OK) ? "no" : "yes", rdma);
 }

@@ -111,6 +111,13 @@ static int run_script(const char *const argv[], const char *cache, char *out, si
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
+static void remove_tree(const char *dir, const char *cache)
+{
+	const char *rm[] = { "/bin/rm", "-rf", dir, NULL };
+
+	run_script(rm, cache, NULL, 0);
+}
+
 /* mgmt/image next to the program: BIN/../../mgmt/image (or ../../../ for build/san/bin). */
 static int find_datadir(char *buf, size_t len)
 {
@@ -280,11 +287,7 @@ int sim_image_prepare(struct sim_image *img, const char *cache_dir)
 	return 0;
 
 out_rm:
-	{
-		const char *rm[] = { "/bin/rm", "-rf", tmpdir, NULL };
-
-		run_script(rm, img->cachedir, NULL, 0);
-	}
+	remove_tree(tmpdir, img->cachedir);
 	return ret;
 }
 

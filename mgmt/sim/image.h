@@ -29,10 +29,10 @@ int sim_image_key(struct sim_image_input *in, size_t n, char key[SIM_KEY_HEX + 1
 int sim_hash_file(const char *path, char hex[65]);
 
 struct sim_image {
-	char datadir[512];  /* mgmt/image of this tree */
+	char datadir[512]; /* mgmt/image of this tree */
 	char cachedir[512];
 	char key[SIM_KEY_HEX + 1];
-	char dir[600];	    /* CACHE/node-KEY */
+	char dir[600]; /* CACHE/node-KEY */
 	char kernel[640];
 	char base[640];
 };

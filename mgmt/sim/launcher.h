@@ -33,9 +33,9 @@ enum sim_node_state {
 };
 
 enum sim_event_type {
-	EV_HELLO,	  /* node: agent is up */
-	EV_EXIT,	  /* node: command finished, .status */
-	EV_NODE_LOST,	  /* node: QEMU exited or the channel broke */
+	EV_HELLO,     /* node: agent is up */
+	EV_EXIT,      /* node: command finished, .status */
+	EV_NODE_LOST, /* node: QEMU exited or the channel broke */
 	EV_BOOT_TIMEOUT,
 	EV_CMD_TIMEOUT,
 	EV_GRACE_TIMEOUT, /* nodes did not power off in time */
@@ -58,7 +58,7 @@ enum {
 
 enum sim_failure {
 	SIM_FAIL_NONE,
-	SIM_FAIL_NODE_LOST,    /* .fail_node died */
+	SIM_FAIL_NODE_LOST, /* .fail_node died */
 	SIM_FAIL_BOOT_TIMEOUT,
 	SIM_FAIL_CMD_TIMEOUT,
 	SIM_FAIL_INTERRUPTED,

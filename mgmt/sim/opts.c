@@ -83,8 +83,8 @@ static int parse_count(const char *name, const char *arg, unsigned long min, uns
 	unsigned long v;
 
 	if (parse_uint(arg, min, max, &v)) {
-		snprintf(err, errlen, "--%s: '%s' is not a whole number from %lu to %lu", name,
-			 arg, min, max);
+		snprintf(err, errlen, "--%s: '%s' is not a whole number from %lu to %lu", name, arg,
+			 min, max);
 		return -EINVAL;
 	}
 	*out = (unsigned int)v;
@@ -96,8 +96,10 @@ static int check_kvm_amd(const char *s, char *err, size_t errlen)
 	/* Goes onto the node's kernel command line: no spaces or quotes. */
 	for (const char *p = s; *p; p++) {
 		if (!(isalnum((unsigned char)*p) || strchr("=,_-", *p)))
-			return bad(err, errlen, "--kvm-amd: '%s' has a character other than "
-				   "letters, digits and =,_-", s);
+			return bad(err, errlen,
+				   "--kvm-amd: '%s' has a character other than "
+				   "letters, digits and =,_-",
+				   s);
 	}
 	return 0;
 }
@@ -122,8 +124,8 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 					  errlen);
 			break;
 		case 'c':
-			ret = parse_count("node-cpus", optarg, 1, SIM_MAX_NODE_CPUS,
-					  &o->node_cpus, err, errlen);
+			ret = parse_count("node-cpus", optarg, 1, SIM_MAX_NODE_CPUS, &o->node_cpus,
+					  err, errlen);
 			break;
 		case 'm':
 			if (parse_size(optarg, &o->node_mem))
@@ -131,8 +133,8 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 					   "--node-mem: '%s' is not a size (like 512M or 1G)",
 					   optarg);
 			if (o->node_mem < SIM_MIN_NODE_MEM)
-				return bad(err, errlen, "--node-mem: %s is below the minimum of 256M",
-					   optarg);
+				return bad(err, errlen,
+					   "--node-mem: %s is below the minimum of 256M", optarg);
 			if (o->node_mem & ((1 << 20) - 1))
 				return bad(err, errlen,
 					   "--node-mem: %s is not a whole number of MiB", optarg);
@@ -145,9 +147,11 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 			break;
 		case 's':
 			if (optarg[0] != '/')
-				return bad(err, errlen, "--share: '%s' is not an absolute path", optarg);
+				return bad(err, errlen, "--share: '%s' is not an absolute path",
+					   optarg);
 			if (o->nshares == SIM_MAX_SHARES)
-				return bad(err, errlen, "--share: more than %d paths", SIM_MAX_SHARES);
+				return bad(err, errlen, "--share: more than %d paths",
+					   SIM_MAX_SHARES);
 			o->shares[o->nshares++] = optarg;
 			break;
 		case 't':
@@ -155,8 +159,8 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 					  errlen);
 			break;
 		case OPT_BOOT_TIMEOUT:
-			ret = parse_count("boot-timeout", optarg, 1, 24 * 3600,
-					  &o->boot_timeout, err, errlen);
+			ret = parse_count("boot-timeout", optarg, 1, 24 * 3600, &o->boot_timeout,
+					  err, errlen);
 			break;
 		case OPT_KVM_AMD:
 			ret = check_kvm_amd(optarg, err, errlen);

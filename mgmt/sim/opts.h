@@ -19,9 +19,9 @@ struct sim_opts {
 	unsigned int node_cpus;
 	uint64_t node_mem;
 	bool rdma;
-	bool all;	  /* run the command on every node, not only node 0 */
-	bool verbose;	  /* copy node consoles to stderr */
-	bool keep;	  /* keep the run directory (logs) even on success */
+	bool all;		   /* run the command on every node, not only node 0 */
+	bool verbose;		   /* copy node consoles to stderr */
+	bool keep;		   /* keep the run directory (logs) even on success */
 	unsigned int boot_timeout; /* seconds for all nodes to come up */
 	unsigned int timeout;	   /* seconds for the command; 0: none */
 	const char *cache_dir;	   /* NULL: $CVMM_CACHE or ~/.cache/cvmm */

@@ -72,7 +72,8 @@ int sim_node_argv(const struct sim_node_cfg *c, struct sim_argv *a)
 	ret |= add(a, "-initrd");
 	ret |= add(a, "%s", c->initrd);
 	ret |= add(a, "-append");
-	ret |= add(a, "console=ttyS0 panic=-1 quiet cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s",
+	ret |= add(a,
+		   "console=ttyS0 panic=-1 quiet cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s",
 		   c->node, c->nodes, c->rdma, c->kvm_amd ? " cvmm.kvm_amd=" : "",
 		   c->kvm_amd ? c->kvm_amd : "", c->shares ? " cvmm.share=" : "",
 		   c->shares ? c->shares : "");

@@ -8,18 +8,18 @@
 #include <stdint.h>
 
 struct sim_node_cfg {
-	const char *qemu;     /* QEMU binary */
-	unsigned int node;    /* this node's index */
-	unsigned int nodes;   /* nodes in the cluster */
+	const char *qemu;   /* QEMU binary */
+	unsigned int node;  /* this node's index */
+	unsigned int nodes; /* nodes in the cluster */
 	unsigned int cpus;
-	uint64_t mem;	      /* bytes */
+	uint64_t mem; /* bytes */
 	const char *kernel;
 	const char *initrd;
-	const char *rundir;   /* where the node's sockets and logs live */
-	uint16_t mcast_port;  /* the interconnect's multicast port on 127.0.0.1 */
+	const char *rundir;  /* where the node's sockets and logs live */
+	uint16_t mcast_port; /* the interconnect's multicast port on 127.0.0.1 */
 	bool rdma;
-	const char *kvm_amd;  /* module parameters or NULL */
-	const char *shares;   /* colon-separated host paths or NULL */
+	const char *kvm_amd; /* module parameters or NULL */
+	const char *shares;  /* colon-separated host paths or NULL */
 };
 
 #define SIM_ARGV_MAX 64

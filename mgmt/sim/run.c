@@ -37,10 +37,10 @@
 #include "mgmt/sim/qemu.h"
 #include "mgmt/sim/run.h"
 
-#define GRACE_SECONDS	    15 /* for nodes to power off when asked */
-#define CONNECT_SECONDS	    20 /* for a started QEMU to offer its sockets */
-#define PROGRESS_SECONDS    30 /* between "still waiting" lines while booting */
-#define LINE_MAX_PREFIXED   4096
+#define GRACE_SECONDS	  15 /* for nodes to power off when asked */
+#define CONNECT_SECONDS	  20 /* for a started QEMU to offer its sockets */
+#define PROGRESS_SECONDS  30 /* between "still waiting" lines while booting */
+#define LINE_MAX_PREFIXED 4096
 
 /* Output of one stream of one node, cut into lines when nodes are prefixed. */
 struct line_buf {
@@ -50,9 +50,9 @@ struct line_buf {
 
 struct sim_node {
 	pid_t pid;
-	int ctl;	/* control channel socket, -1 when closed */
-	int con;	/* serial console socket, -1 when closed */
-	int con_log;	/* console log file */
+	int ctl;     /* control channel socket, -1 when closed */
+	int con;     /* serial console socket, -1 when closed */
+	int con_log; /* console log file */
 	struct chan_rx *rx;
 	struct line_buf out[2]; /* stdout, stderr */
 	struct line_buf con_line;
@@ -112,7 +112,8 @@ static int find_program(const char *name, char *buf, size_t len)
 /* A free UDP port on 127.0.0.1, so that concurrent clusters never share a wire. */
 static int free_udp_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), port;
 
@@ -132,8 +133,9 @@ static int free_udp_port(void)
 /* A host path worth binding inside the nodes (the node's own tree excluded). */
 static bool shareable(const char *p)
 {
-	static const char *const system[] = { "/proc", "/sys", "/dev", "/usr", "/bin", "/sbin",
-					      "/lib", "/lib64", "/etc", "/run", "/host", "/opt/cvmm" };
+	static const char *const system[] = { "/proc", "/sys",	"/dev",	 "/usr",
+					      "/bin",  "/sbin", "/lib",	 "/lib64",
+					      "/etc",  "/run",	"/host", "/opt/cvmm" };
 
 	if (p[0] != '/' || !strcmp(p, "/") || strpbrk(p, ": \t\n"))
 		return false;
@@ -412,8 +414,7 @@ static void apply(struct sim_run *r, const struct sim_event *ev)
 	carry_out(r, &act);
 }
 
-static void on_frame(struct sim_run *r, unsigned int i, const struct chan_hdr *h,
-		     const uint8_t *p)
+static void on_frame(struct sim_run *r, unsigned int i, const struct chan_hdr *h, const uint8_t *p)
 {
 	struct sim_node *n = &r->node[i];
 

@@ -51,8 +51,16 @@ struct smoke_vm {
 static void set_flat_segments(struct kvm_sregs *s, int long_mode)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 11, .present = 1,
-		.dpl = 0, .db = !long_mode, .s = 1, .l = long_mode, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = 0x08,
+		.type = 11,
+		.present = 1,
+		.dpl = 0,
+		.db = !long_mode,
+		.s = 1,
+		.l = long_mode,
+		.g = 1,
 	};
 	struct kvm_segment data = code;
 
@@ -73,8 +81,8 @@ static void setup32(uint8_t *mem, struct kvm_sregs *s)
 	pd[1] = 0x00800000 | 0x83;
 	set_flat_segments(s, 0);
 	s->cr3 = PT_GPA;
-	s->cr4 = 0x10;		       /* PSE */
-	s->cr0 = 0x80000001 | 0x10;    /* PG, PE, ET */
+	s->cr4 = 0x10;		    /* PSE */
+	s->cr0 = 0x80000001 | 0x10; /* PG, PE, ET */
 	s->efer = 0;
 }
 
@@ -209,8 +217,8 @@ static int run_mode(const struct mode *m, char *why, size_t len)
 		}
 	}
 	ok = check(halted, "the guest did not halt", why, len);
-	ok &= check(seen[0] && port_val[0] == m->signature, "wrong or missing mode signature",
-		    why, len);
+	ok &= check(seen[0] && port_val[0] == m->signature, "wrong or missing mode signature", why,
+		    len);
 	ok &= check(seen[1] && port_val[1] == SUM_1_1000, "wrong sum of 1..1000", why, len);
 	ok &= check(seen[2] && port_val[2] == PATTERN + 15, "wrong value read back", why, len);
 	for (uint32_t i = 0; i < 16; i++) {

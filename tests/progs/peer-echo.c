@@ -23,10 +23,10 @@
 
 #include "cvmm/lib/fdio.h"
 
-#define PORT	    7777
-#define MSG	    4096
-#define MAX_PEERS   16
-#define WAIT_SECS   60
+#define PORT	  7777
+#define MSG	  4096
+#define MAX_PEERS 16
+#define WAIT_SECS 60
 
 struct server {
 	int fd;
@@ -140,11 +140,12 @@ int main(void)
 		if (p == id)
 			continue;
 		if (echo_to(addr[p], &ms, why, sizeof(why))) {
-			printf("not ok %d - node%d -> node%d (%s): %s\n", ++test, id, p, addr[p], why);
+			printf("not ok %d - node%d -> node%d (%s): %s\n", ++test, id, p, addr[p],
+			       why);
 			failed = 1;
 		} else {
-			printf("ok %d - node%d -> node%d (%s): 4 KiB echoed in %.2f ms\n", ++test, id,
-			       p, addr[p], ms);
+			printf("ok %d - node%d -> node%d (%s): 4 KiB echoed in %.2f ms\n", ++test,
+			       id, p, addr[p], ms);
 		}
 		fflush(stdout);
 	}
@@ -155,7 +156,8 @@ int main(void)
 		       srv.served, srv.expected);
 		failed = 1;
 	} else {
-		printf("ok %d - node%d served all %d peers' echo requests\n", ++test, id, srv.served);
+		printf("ok %d - node%d served all %d peers' echo requests\n", ++test, id,
+		       srv.served);
 	}
 	return failed;
 }

@@ -42,7 +42,10 @@ static void key_matches_the_documented_scheme(void **state)
 	unsigned char digest[crypto_hash_sha256_BYTES];
 	char key[SIM_KEY_HEX + 1], want[SIM_KEY_HEX + 1];
 
-	crypto_hash_sha256(digest, (const unsigned char *)"a\0" "1", 4);
+	crypto_hash_sha256(digest,
+			   (const unsigned char *)"a\0"
+						  "1",
+			   4);
 	for (int i = 0; i < SIM_KEY_HEX / 2; i++)
 		snprintf(want + 2 * i, 3, "%02x", digest[i]);
 	assert_int_equal(sim_image_key(in, 1, key), 0);
@@ -67,7 +70,8 @@ static void any_change_changes_the_key(void **state)
 	struct sim_image_input name[] = { { "kernel2", "6.1.0-50" }, { "busybox", "1.35" } };
 	/* Moving bytes between name and value must not collide. */
 	struct sim_image_input shift[] = { { "kernel6", ".1.0-50" }, { "busybox", "1.35" } };
-	struct sim_image_input more[] = { { "kernel", "6.1.0-50" }, { "busybox", "1.35" },
+	struct sim_image_input more[] = { { "kernel", "6.1.0-50" },
+					  { "busybox", "1.35" },
 					  { "rdma", "44" } };
 	char k0[SIM_KEY_HEX + 1], k[SIM_KEY_HEX + 1];
 
@@ -100,7 +104,8 @@ static void file_hash(void **state)
 	close(fd);
 	assert_int_equal(sim_hash_file(path, hex), 0);
 	/* FIPS 180-2 test vector for "abc". */
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	unlink(path);
 	assert_int_equal(sim_hash_file(path, hex), -ENOENT);
 }

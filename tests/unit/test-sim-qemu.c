@@ -82,7 +82,8 @@ static void sockets_and_interconnect(void **state)
 	assert_string_equal(arg_after("-netdev", 0),
 			    "socket,id=ic,mcast=239.77.0.1:40123,localaddr=127.0.0.1");
 	/* MAC ends in the node's address byte: 10.77.0.3 for node 2. */
-	assert_string_equal(arg_after("-device", 2), "virtio-net-pci,netdev=ic,mac=52:54:00:77:00:03");
+	assert_string_equal(arg_after("-device", 2),
+			    "virtio-net-pci,netdev=ic,mac=52:54:00:77:00:03");
 	assert_string_equal(arg_after("-fsdev", 0),
 			    "local,id=hostfs,path=/,security_model=none,readonly=on");
 }
