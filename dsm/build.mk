@@ -12,3 +12,33 @@ DSM_SRCS += dsm/wire.c dsm/transport.c dsm/tp-tcp.c dsm/tp-loop.c dsm/uffd.c dsm
 
 BINS += dsm-stress
 dsm-stress_SRCS := dsm/stress.c $(DSM_SRCS) $(LIB_SRCS)
+
+UNIT_TESTS += test-dsm-wire
+test-dsm-wire_SRCS := tests/unit/test-dsm-wire.c $(DSM_PURE_SRCS)
+
+# libFuzzer target for the receive path (decoder + state machine), built with
+# clang whatever CC is. `make fuzz` runs it for FUZZ_TIME seconds; the
+# integration tier runs a short fixed-seed pass (tests/integration/dsm-fuzz.sh).
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 300
+FUZZ_DIR   := $(BUILD_ROOT)/fuzz
+DSM_FUZZ   := $(FUZZ_DIR)/dsm-fuzz-wire
+
+$(DSM_FUZZ): dsm/fuzz-wire.c $(DSM_PURE_SRCS) $(wildcard dsm/*.h)
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),true,echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) -D_GNU_SOURCE -I. -std=gnu11 -g -O1 -Wall -Wextra -Werror \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ dsm/fuzz-wire.c $(DSM_PURE_SRCS)
+BINARIES += $(DSM_FUZZ)
+
+fuzz: $(DSM_FUZZ)
+	@mkdir -p $(FUZZ_DIR)/corpus-dsm-wire
+	$(DSM_FUZZ) -max_total_time=$(FUZZ_TIME) -max_len=8400 -print_final_stats=1 \
+		$(FUZZ_DIR)/corpus-dsm-wire
+.PHONY: fuzz
+
+# Integration test program (needs userfaultfd, threads, sockets), run by
+# tests/integration/dsm-engine.sh.
+BINS += dsm-engine-test
+dsm-engine-test_SRCS := tests/integration/dsm-engine.c $(DSM_SRCS) $(LIB_SRCS)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stddef.h>
 
 #include "dsm/msg.h"
@@ -35,4 +36,22 @@ const char *dsm_msg_name(unsigned type)
 	const struct dsm_msg_desc *d = dsm_msg_desc(type);
 
 	return d ? d->name : "unknown";
+}
+
+int dsm_hello_check(const struct dsm_hello *ours, const struct dsm_hello *theirs,
+		    const char **field)
+{
+	if (theirs->version != ours->version)
+		*field = "hello.version";
+	else if (theirs->nnodes != ours->nnodes)
+		*field = "hello.nnodes";
+	else if (theirs->node >= ours->nnodes || theirs->node == ours->node)
+		*field = "hello.node";
+	else if (theirs->npages != ours->npages)
+		*field = "hello.npages";
+	else if (theirs->config_hash != ours->config_hash)
+		*field = "hello.config_hash";
+	else
+		return 0;
+	return -EPROTO;
 }

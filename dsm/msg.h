@@ -81,4 +81,8 @@ struct dsm_msg_desc {
 const struct dsm_msg_desc *dsm_msg_desc(unsigned type);
 const char *dsm_msg_name(unsigned type);
 
+/* Checks a peer's HELLO against ours. 0, or -EPROTO with *field naming the mismatch. */
+int dsm_hello_check(const struct dsm_hello *ours, const struct dsm_hello *theirs,
+		    const char **field);
+
 #endif

@@ -329,9 +329,14 @@ static unsigned long verify(struct node *n)
 static void on_peer_failed(void *arg, unsigned peer, const char *why)
 {
 	struct node *n = arg;
+	int expect = -1;
 
+	/* Report the first failure: the others are often its consequences. */
+	if (__atomic_load_n(&n->failed_peer, __ATOMIC_ACQUIRE) >= 0)
+		return;
 	snprintf(n->fail_why, sizeof(n->fail_why), "%s", why);
-	__atomic_store_n(&n->failed_peer, (int)peer, __ATOMIC_RELEASE);
+	__atomic_compare_exchange_n(&n->failed_peer, &expect, (int)peer, false, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
 }
 
 /* The node's work, on its own thread, so that main can watch for failures. */
@@ -486,6 +491,14 @@ static int run_node(const struct opts *o, unsigned self)
 	if (ret && n.failed_peer >= 0)
 		return EXIT_PEER;
 	dsm_destroy(n.dsm);
+	munmap(n.mem, size);
+	close(fd);
+	for (unsigned i = 0; i < W; i++) {
+		free(n.w[i].incs);
+		free(n.w[i].recs);
+		free(n.w[i].last);
+	}
+	free(n.w);
 	if (n.mismatches) {
 		fprintf(stderr, "dsm-stress: node %u: FAIL: %lu mismatches\n", self, n.mismatches);
 		return EXIT_MISMATCH;
@@ -546,7 +559,12 @@ static int run_local(struct opts *o)
 			snprintf(prefix, sizeof(prefix), "dsm-stress[%u]", i);
 			log_set_prefix(prefix);
 			o->listen_fd = lfd[i];
-			_exit(run_node(o, i));
+			/* exit, not _exit: stdout was flushed before fork, and LSan runs at exit. */
+			rc = run_node(o, i);
+			for (unsigned j = 0; j < o->nnodes; j++)
+				free(o->addrs[j]);
+			free(o->addrs);
+			exit(rc);
 		}
 		status[i] = -1;
 	}
@@ -593,6 +611,9 @@ static int run_local(struct opts *o)
 			printf("dsm-stress: node %u exited with status %d\n", i, status[i]);
 	}
 	printf("dsm-stress: %s (%.1f s)\n", rc ? "FAIL" : "PASS", (double)(now_ns() - t0) / 1e9);
+	for (i = 0; i < o->nnodes; i++)
+		free(o->addrs[i]);
+	free(o->addrs);
 	return rc;
 }
 

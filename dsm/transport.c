@@ -17,21 +17,3 @@ const struct dsm_transport_ops *dsm_transport_find(const char *name)
 			return transports[i];
 	return NULL;
 }
-
-int dsm_hello_check(const struct dsm_hello *ours, const struct dsm_hello *theirs,
-		    const char **field)
-{
-	if (theirs->version != ours->version)
-		*field = "hello.version";
-	else if (theirs->nnodes != ours->nnodes)
-		*field = "hello.nnodes";
-	else if (theirs->node >= ours->nnodes || theirs->node == ours->node)
-		*field = "hello.node";
-	else if (theirs->npages != ours->npages)
-		*field = "hello.npages";
-	else if (theirs->config_hash != ours->config_hash)
-		*field = "hello.config_hash";
-	else
-		return 0;
-	return -EPROTO;
-}

@@ -69,8 +69,4 @@ extern const struct dsm_transport_ops dsm_loop_ops;
 /* The transport called name, or NULL. */
 const struct dsm_transport_ops *dsm_transport_find(const char *name);
 
-/* Checks a peer's HELLO against ours. 0, or -EPROTO with *field set. */
-int dsm_hello_check(const struct dsm_hello *ours, const struct dsm_hello *theirs,
-		    const char **field);
-
 #endif
