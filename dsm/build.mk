@@ -42,3 +42,6 @@ fuzz: $(DSM_FUZZ)
 # tests/integration/dsm-engine.sh.
 BINS += dsm-engine-test
 dsm-engine-test_SRCS := tests/integration/dsm-engine.c $(DSM_SRCS) $(LIB_SRCS)
+
+BINS += dsm-bench
+dsm-bench_SRCS := dsm/bench.c $(DSM_SRCS) $(LIB_SRCS)

@@ -120,10 +120,12 @@ uint64_t dsm_failed_peers(struct dsm *d);
 uint64_t dsm_local_errors(struct dsm *d);
 
 /*
- * Benchmark aid: a round trip of a len-byte message (0 or DSM_PAGE_SIZE) to
- * peer and back through the transport and the DSM thread. *ns: its time.
+ * Benchmark aid: a round trip through the transport and both DSM threads: a
+ * len-byte message to peer, answered with reply_len bytes (each 0 or
+ * DSM_PAGE_SIZE). 0 -> DSM_PAGE_SIZE is what a read fault needs at least.
+ * *ns: its time.
  */
-int dsm_echo(struct dsm *d, unsigned peer, unsigned len, uint64_t *ns);
+int dsm_echo(struct dsm *d, unsigned peer, unsigned len, unsigned reply_len, uint64_t *ns);
 
 /* The in-process transport's fabric, shared by up to nnodes nodes. */
 struct dsm_loop_fabric *dsm_loop_fabric_new(unsigned nnodes);

@@ -85,6 +85,7 @@ struct dsm {
 	unsigned byes;
 	pthread_mutex_t echo_lock; /* one echo at a time */
 	bool echo_done;
+	uint8_t echo_page[DSM_PAGE_SIZE];
 };
 
 static uint64_t now_ns(void)
@@ -311,7 +312,10 @@ static void engine_recv(void *arg, unsigned peer, const struct dsm_msg *m)
 		pthread_mutex_unlock(&d->lock);
 		return;
 	case DSM_MSG_ECHO:
-		engine_send(d, peer, DSM_MSG_ECHO_REPLY, 0, 0, m->payload, m->len);
+		if (m->flags & DSM_MF_ECHO_PAGE)
+			engine_send(d, peer, DSM_MSG_ECHO_REPLY, 0, 0, d->echo_page, DSM_PAGE_SIZE);
+		else
+			engine_send(d, peer, DSM_MSG_ECHO_REPLY, 0, 0, NULL, 0);
 		return;
 	case DSM_MSG_ECHO_REPLY:
 		pthread_mutex_lock(&d->lock);
@@ -689,14 +693,14 @@ uint64_t dsm_local_errors(struct dsm *d)
 	return __atomic_load_n(&d->local_errors, __ATOMIC_RELAXED);
 }
 
-int dsm_echo(struct dsm *d, unsigned peer, unsigned len, uint64_t *ns)
+int dsm_echo(struct dsm *d, unsigned peer, unsigned len, unsigned reply_len, uint64_t *ns)
 {
-	static const uint8_t zero[DSM_PAGE_SIZE];
 	struct timespec dl;
 	uint64_t t0;
 	int ret = 0;
 
-	if (peer >= d->cfg.nnodes || peer == d->cfg.node || (len && len != DSM_PAGE_SIZE))
+	if (peer >= d->cfg.nnodes || peer == d->cfg.node || (len && len != DSM_PAGE_SIZE) ||
+	    (reply_len && reply_len != DSM_PAGE_SIZE))
 		return -EINVAL;
 	pthread_mutex_lock(&d->echo_lock);
 	pthread_mutex_lock(&d->lock);
@@ -704,7 +708,8 @@ int dsm_echo(struct dsm *d, unsigned peer, unsigned len, uint64_t *ns)
 	pthread_mutex_unlock(&d->lock);
 
 	t0 = now_ns();
-	ret = engine_send(d, peer, DSM_MSG_ECHO, 0, 0, len ? zero : NULL, len);
+	ret = engine_send(d, peer, DSM_MSG_ECHO, reply_len ? DSM_MF_ECHO_PAGE : 0, 0,
+			  len ? d->echo_page : NULL, len);
 	if (ret)
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &dl);

@@ -41,7 +41,7 @@ enum dsm_msg_type {
 
 /* Flags, per type. */
 #define DSM_MF_FETCH_WRITE (1u << 0) /* FETCH: the requester wants to write */
-#define DSM_MF_ALL	   DSM_MF_FETCH_WRITE
+#define DSM_MF_ECHO_PAGE   (1u << 1) /* ECHO: answer with a page-sized payload */
 
 struct dsm_msg {
 	uint8_t type;

@@ -174,7 +174,7 @@ static void loop_cluster(void)
 	uint64_t ns;
 
 	ok = 1;
-	tap(!dsm_echo(n[0].d, 2, DSM_PAGE_SIZE, &ns), "loop: echo round trip");
+	tap(!dsm_echo(n[0].d, 2, 0, DSM_PAGE_SIZE, &ns), "loop: echo round trip");
 	for (unsigned i = 0; i < 3; i++)
 		pthread_create(&t[i][0], NULL, leave_node, &n[i]);
 	for (unsigned i = 0; i < 3; i++) {
