@@ -54,7 +54,7 @@ endif
 
 # Debian packages this project needs (see docs/dependencies.md for why).
 DEB_PKGS := build-essential libcmocka-dev libsodium-dev clang \
-	qemu-system-x86 busybox-static cpio kmod iproute2 \
+	qemu-system-x86 cpio kmod iproute2 \
 	libibverbs-dev librdmacm-dev rdma-core ibverbs-providers ibverbs-utils perftest
 
 all: binaries

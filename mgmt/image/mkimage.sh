@@ -28,8 +28,9 @@ debs=$CVMM_CACHE/debs
 MODULES="crc32_generic kvm_amd virtio_pci virtio_net virtio_console 9pnet_virtio 9p rdma_rxe ib_uverbs"
 # Programs from the host's Debian packages that go into every node.
 TOOLS="rdma ibv_devinfo ibv_devices ibv_rc_pingpong ib_send_lat ib_read_lat ib_write_lat ib_send_bw ib_read_bw ib_write_bw"
-# Debian packages whose files end up in the image.
-PKGS="busybox-static iproute2 rdma-core libibverbs1 ibverbs-providers ibverbs-utils perftest librdmacm1 libc6"
+# Debian packages whose files end up in the image (busybox is fetched, not
+# installed: the host may have the i386 one installed for guest images).
+PKGS="iproute2 rdma-core libibverbs1 ibverbs-providers ibverbs-utils perftest librdmacm1 libc6"
 
 say() { echo "image: $*" >&2; }
 die() { echo "image: error: $*" >&2; exit 1; }
@@ -65,8 +66,37 @@ kernel_pkg() {
 	echo "$pkg $ver"
 }
 
+# The candidate version of package $1 (e.g. busybox-static:amd64).
+apt_version() {
+	local ver
+	ver=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
+	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+		say "apt does not know $1; running apt-get update"
+		apt-get update -q >/dev/null
+		ver=$(apt-cache policy "$1" | awk '/Candidate:/ {print $2}')
+	fi
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $1 is not in the apt archive"
+	echo "$ver"
+}
+
+# fetch_deb NAME:ARCH VERSION: the path of the package file, downloaded into
+# the cache once.
+fetch_deb() {
+	local name=${1%%:*} arch=${1##*:} ver=$2 deb
+	deb=$debs/${name}_${ver//:/%3a}_${arch}.deb
+	if [ ! -f "$deb" ]; then
+		say "downloading $1 $ver"
+		mkdir -p "$debs"
+		(cd "$debs" && apt-get download -q "$1=$ver" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
+			die "could not download $1 $ver"
+		[ -f "$deb" ] || die "apt-get download did not produce $deb"
+	fi
+	echo "$deb"
+}
+
 cmd_inputs() {
 	echo "kernel $(kernel_pkg)"
+	echo "busybox busybox-static:amd64 $(apt_version busybox-static:amd64)"
 	echo "modules $MODULES"
 	echo "tools $TOOLS"
 	local p
@@ -164,8 +194,10 @@ cmd_base() {
 	echo "$kver" >"$root/etc/cvmm/kernel-release"
 
 	say "adding busybox, rdma tools and libibverbs with the rxe provider"
-	cp /bin/busybox "$root/usr/bin/busybox"
-	for f in $(/bin/busybox --list-full); do
+	deb=$(fetch_deb busybox-static:amd64 "$(apt_version busybox-static:amd64)")
+	dpkg-deb -x "$deb" "$tmp/busybox"
+	cp "$tmp/busybox/bin/busybox" "$root/usr/bin/busybox"
+	for f in $("$root/usr/bin/busybox" --list-full); do
 		f=/${f#/}
 		case "$f" in /bin/* | /sbin/*) f=/usr$f ;; esac
 		[ -e "$root$f" ] || ln -s /usr/bin/busybox "$root$f"
