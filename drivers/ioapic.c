@@ -136,6 +136,7 @@ static void reg_write(struct ioapic *ioapic, uint32_t reg, uint32_t val)
 	else
 		v = (*r & ~0xffffffffull) | val;
 	*r = (v & ~RTE_RO_BITS) | (*r & RTE_RO_BITS);
+	pr_debug("ioapic: pin %u = 0x%016llx", pin, (unsigned long long)*r);
 	/* Switching a pin to edge drops a stale remote IRR. */
 	if (!(*r & RTE_LEVEL))
 		*r &= ~RTE_REMOTE_IRR;

@@ -86,19 +86,48 @@ static void put_gas_io8(uint8_t *p, uint16_t port)
 }
 
 /*
- * DSDT: only \_S5, which gives Linux the SLP_TYP value for poweroff.
- *   Name (_S5, Package (4) { s5, s5, 0, 0 })
- * AML: NameOp '_S5_' PackageOp PkgLength(8) NumElements(4)
- *      BytePrefix s5 BytePrefix s5 ZeroOp ZeroOp
+ * DSDT AML, hand-assembled (ACPI 6.4 chapter 20):
+ *
+ *   Name (_S5, Package (4) { s5, s5, 0, 0 })   // SLP_TYP for poweroff
+ *   Scope (\_SB) {
+ *     Device (COM1) {                            // so Linux maps IRQ 4:
+ *       Name (_HID, EisaId ("PNP0501"))          // without an 8259 it sets
+ *       Name (_UID, 0)                           // up no ISA IRQs by itself
+ *       Name (_CRS, ResourceTemplate () {
+ *         IO (Decode16, 0x3f8, 0x3f8, 1, 8)
+ *         IRQNoFlags () { 4 }
+ *       })
+ *     }
+ *   }
+ *
+ * Every PkgLength here is below 64, so each takes one byte.
  */
+#define DSDT_AML_LEN 66
+
+static void dsdt_aml(uint8_t *aml, const struct acpi_config *cfg)
+{
+	const uint8_t bytes[DSDT_AML_LEN] = {
+		0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, /* Name(_S5, Package(4) */
+		0x0a, cfg->s5_type, 0x0a, cfg->s5_type, 0x00, 0x00,
+		0x10, 51, '\\', '_', 'S', 'B', '_',          /* Scope(\_SB) */
+		0x5b, 0x82, 43, 'C', 'O', 'M', '1',          /* Device(COM1) */
+		0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x05, 0x01, /* EisaId PNP0501 */
+		0x08, '_', 'U', 'I', 'D', 0x00,
+		0x08, '_', 'C', 'R', 'S', 0x11, 16, 0x0a, 13, /* Buffer(13) */
+		0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, /* IO 0x3f8, 8 ports */
+		0x22, 0x10, 0x00,                             /* IRQ 4 */
+		0x79, 0x00,                                   /* end tag */
+	};
+
+	memcpy(aml, bytes, sizeof(bytes));
+}
+
 static uint32_t build_dsdt(uint8_t *t, const struct acpi_config *cfg)
 {
-	const uint8_t aml[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-				0x0a, cfg->s5_type, 0x0a, cfg->s5_type, 0x00, 0x00 };
-	uint32_t len = HDR_LEN + sizeof(aml);
+	uint32_t len = HDR_LEN + DSDT_AML_LEN;
 
 	put_header(t, "DSDT", len, 2);
-	memcpy(t + HDR_LEN, aml, sizeof(aml));
+	dsdt_aml(t + HDR_LEN, cfg);
 	set_checksum(t, len);
 	return len;
 }
@@ -215,7 +244,7 @@ int acpi__build(const struct acpi_config *cfg, uint64_t base, uint8_t *buf, size
 	l->fadt = align16(l->rsdt + HDR_LEN + 4 * 2);
 	l->madt = align16(l->fadt + FADT_LEN);
 	l->dsdt = align16(l->madt + madt_len(cfg));
-	l->size = l->dsdt + HDR_LEN + 14;
+	l->size = l->dsdt + HDR_LEN + DSDT_AML_LEN;
 	if (l->size > len)
 		return -ENOSPC;
 

@@ -68,7 +68,7 @@ static void tables_have_valid_headers(void **state)
 		{ "RSDT", offsetof(struct acpi_layout, rsdt), 36 + 2 * 4 },
 		{ "FACP", offsetof(struct acpi_layout, fadt), 276 },
 		{ "APIC", offsetof(struct acpi_layout, madt), 36 + 8 + 2 * 8 + 12 + 6 },
-		{ "DSDT", offsetof(struct acpi_layout, dsdt), 36 + 14 },
+		{ "DSDT", offsetof(struct acpi_layout, dsdt), 36 + 66 },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -133,10 +133,20 @@ static void madt_byte_for_byte(void **state)
 	assert_memory_equal(m + 36, body, sizeof(body));
 }
 
-static void dsdt_holds_s5_only(void **state)
+static void dsdt_byte_for_byte(void **state)
 {
-	static const uint8_t aml[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-				       0x0a, 5, 0x0a, 5, 0x00, 0x00 };
+	static const uint8_t aml[] = {
+		/* Name (_S5, Package (4) { 5, 5, 0, 0 }) */
+		0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x08, 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,
+		/* Scope (\_SB) { Device (COM1) { */
+		0x10, 0x33, 0x5c, 0x5f, 0x53, 0x42, 0x5f, 0x5b, 0x82, 0x2b, 0x43, 0x4f, 0x4d, 0x31,
+		/* Name (_HID, EisaId ("PNP0501")) Name (_UID, Zero) */
+		0x08, 0x5f, 0x48, 0x49, 0x44, 0x0c, 0x41, 0xd0, 0x05, 0x01,
+		0x08, 0x5f, 0x55, 0x49, 0x44, 0x00,
+		/* Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3f8, 0x3f8, 1, 8) IRQNoFlags {4} }) */
+		0x08, 0x5f, 0x43, 0x52, 0x53, 0x11, 0x10, 0x0a, 0x0d,
+		0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, 0x22, 0x10, 0x00, 0x79, 0x00,
+	};
 
 	assert_memory_equal(buf + l.dsdt + 36, aml, sizeof(aml));
 	assert_int_equal(l.size, l.dsdt + 36 + sizeof(aml));
@@ -175,7 +185,7 @@ int main(void)
 		cmocka_unit_test_setup(xsdt_and_rsdt_list_fadt_then_madt, build),
 		cmocka_unit_test_setup(fadt_is_hardware_reduced_with_sleep_and_reset, build),
 		cmocka_unit_test_setup(madt_byte_for_byte, build),
-		cmocka_unit_test_setup(dsdt_holds_s5_only, build),
+		cmocka_unit_test_setup(dsdt_byte_for_byte, build),
 		cmocka_unit_test(madt_grows_with_cpus),
 		cmocka_unit_test_setup(bad_configs_and_small_buffers_rejected, build),
 	};
