@@ -36,15 +36,12 @@ enum run_status {
 };
 
 static const int status_of_stop[] = {
-	[VM_STOP_POWEROFF] = RUN_POWEROFF,
-	[VM_STOP_RESET] = RUN_RESET,
-	[VM_STOP_SHUTDOWN] = RUN_TRIPLE_FAULT,
-	[VM_STOP_KVM] = RUN_KVM_FAILURE,
-	[VM_STOP_TIMEOUT] = RUN_TIMEOUT,
-	[VM_STOP_SIGNAL] = RUN_SIGNAL,
+	[VM_STOP_POWEROFF] = RUN_POWEROFF,     [VM_STOP_RESET] = RUN_RESET,
+	[VM_STOP_SHUTDOWN] = RUN_TRIPLE_FAULT, [VM_STOP_KVM] = RUN_KVM_FAILURE,
+	[VM_STOP_TIMEOUT] = RUN_TIMEOUT,       [VM_STOP_SIGNAL] = RUN_SIGNAL,
 };
 
-#define MAX_CPUS 255 /* xAPIC IDs, one byte in the MADT */
+#define MAX_CPUS    255 /* xAPIC IDs, one byte in the MADT */
 #define DEFAULT_MEM (512ull << 20)
 
 struct run_opts {
@@ -63,13 +60,12 @@ struct file_buf {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cvmm run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
-		"                [--cpus N] [--mem SIZE] [--timeout SECONDS] [-v]\n"
-		"\n"
-		"Boots a Linux guest on this node's KVM with its serial console on\n"
-		"stdin/stdout. Exit status: 0 poweroff, 1 bad input, 2 usage, 3 reset,\n"
-		"4 triple fault, 5 KVM failure, 6 timeout, 7 signal.\n");
+	fprintf(f, "usage: cvmm run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
+		   "                [--cpus N] [--mem SIZE] [--timeout SECONDS] [-v]\n"
+		   "\n"
+		   "Boots a Linux guest on this node's KVM with its serial console on\n"
+		   "stdin/stdout. Exit status: 0 poweroff, 1 bad input, 2 usage, 3 reset,\n"
+		   "4 triple fault, 5 KVM failure, 6 timeout, 7 signal.\n");
 }
 
 /* Reads a whole file; a one-line error names it on failure. */

@@ -4,8 +4,8 @@
 
 #include "cvmm/bus.h"
 
-int io_bus__register(struct io_bus *bus, uint64_t base, uint64_t len, io_handler_fn fn,
-		     void *dev, const char *name)
+int io_bus__register(struct io_bus *bus, uint64_t base, uint64_t len, io_handler_fn fn, void *dev,
+		     const char *name)
 {
 	if (!len || !fn || base + len < base)
 		return -EINVAL;
@@ -17,9 +17,8 @@ int io_bus__register(struct io_bus *bus, uint64_t base, uint64_t len, io_handler
 	}
 	if (bus->nr == IO_BUS_MAX_DEVICES)
 		return -ENOSPC;
-	bus->ranges[bus->nr++] = (struct io_range){
-		.base = base, .len = len, .fn = fn, .dev = dev, .name = name
-	};
+	bus->ranges[bus->nr++] =
+		(struct io_range){ .base = base, .len = len, .fn = fn, .dev = dev, .name = name };
 	return 0;
 }
 

@@ -39,8 +39,8 @@ struct io_bus {
 };
 
 /* 0, -EINVAL (empty range, no handler), -EEXIST (overlap) or -ENOSPC. */
-int io_bus__register(struct io_bus *bus, uint64_t base, uint64_t len, io_handler_fn fn,
-		     void *dev, const char *name);
+int io_bus__register(struct io_bus *bus, uint64_t base, uint64_t len, io_handler_fn fn, void *dev,
+		     const char *name);
 
 /*
  * Dispatches one access of len bytes at addr. -ENOENT when no device claims

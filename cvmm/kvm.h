@@ -12,7 +12,7 @@
 struct vm_config {
 	uint64_t mem_size;
 	unsigned int nr_cpus;
-	int console_in;  /* -1: no input */
+	int console_in; /* -1: no input */
 	int console_out;
 };
 

@@ -34,9 +34,8 @@ int guest_mem__init(struct guest_mem *mem, uint64_t size)
 		goto out_close;
 	}
 	mem->size = size;
-	mem->regions[mem->nr_regions++] = (struct guest_mem_region){
-		.gpa = 0, .size = low, .offset = 0, .host = mem->map
-	};
+	mem->regions[mem->nr_regions++] =
+		(struct guest_mem_region){ .gpa = 0, .size = low, .offset = 0, .host = mem->map };
 	if (size > low)
 		mem->regions[mem->nr_regions++] = (struct guest_mem_region){
 			.gpa = GUEST_MEM_HIGH_START,

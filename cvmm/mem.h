@@ -19,21 +19,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_MEM_LOW_LIMIT  (3ull << 30)
-#define GUEST_MEM_HIGH_START (4ull << 30)
+#define GUEST_MEM_LOW_LIMIT   (3ull << 30)
+#define GUEST_MEM_HIGH_START  (4ull << 30)
 #define GUEST_MEM_MAX_REGIONS 2
 
 struct guest_mem_region {
-	uint64_t gpa;    /* first guest-physical address */
-	uint64_t size;   /* bytes */
+	uint64_t gpa;	 /* first guest-physical address */
+	uint64_t size;	 /* bytes */
 	uint64_t offset; /* offset of gpa in the memfd */
-	uint8_t *host;   /* host address of gpa in the VM's mapping */
+	uint8_t *host;	 /* host address of gpa in the VM's mapping */
 };
 
 struct guest_mem {
-	int fd;          /* the memfd; -1 when not initialised */
-	uint64_t size;   /* total bytes of RAM */
-	uint8_t *map;    /* the VM's mapping of the whole memfd */
+	int fd;	       /* the memfd; -1 when not initialised */
+	uint64_t size; /* total bytes of RAM */
+	uint8_t *map;  /* the VM's mapping of the whole memfd */
 	unsigned int nr_regions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 };

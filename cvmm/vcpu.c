@@ -26,8 +26,12 @@ static void dump_state(const struct vcpu *vcpu)
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return;
-	pr_info("vCPU %u: rip 0x%llx rsp 0x%llx cs 0x%x/%u cr0 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx",
-		vcpu->id, regs.rip, regs.rsp, sregs.cs.selector, sregs.cs.db ? 32 : sregs.cs.l ? 64 : 16,
+	pr_info("vCPU %u: rip 0x%llx rsp 0x%llx cs 0x%x/%u cr0 0x%llx cr3 0x%llx cr4 0x%llx efer "
+		"0x%llx",
+		vcpu->id, regs.rip, regs.rsp, sregs.cs.selector,
+		sregs.cs.db  ? 32
+		: sregs.cs.l ? 64
+			     : 16,
 		sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer);
 }
 

@@ -9,12 +9,9 @@
 #include "drivers/ioapic.h"
 
 static const char *const stop_names[] = {
-	[VM_RUNNING] = "running",
-	[VM_STOP_POWEROFF] = "poweroff",
-	[VM_STOP_RESET] = "reset",
-	[VM_STOP_SHUTDOWN] = "triple fault",
-	[VM_STOP_KVM] = "KVM failure",
-	[VM_STOP_TIMEOUT] = "timeout",
+	[VM_RUNNING] = "running",      [VM_STOP_POWEROFF] = "poweroff",
+	[VM_STOP_RESET] = "reset",     [VM_STOP_SHUTDOWN] = "triple fault",
+	[VM_STOP_KVM] = "KVM failure", [VM_STOP_TIMEOUT] = "timeout",
 	[VM_STOP_SIGNAL] = "signal",
 };
 

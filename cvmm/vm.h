@@ -27,11 +27,11 @@ struct acpi_pm;
 enum vm_stop {
 	VM_RUNNING = 0,
 	VM_STOP_POWEROFF, /* the guest powered off (ACPI S5) */
-	VM_STOP_RESET,    /* the guest asked for a reset (ACPI reset register) */
+	VM_STOP_RESET,	  /* the guest asked for a reset (ACPI reset register) */
 	VM_STOP_SHUTDOWN, /* triple fault: KVM_EXIT_SHUTDOWN */
-	VM_STOP_KVM,      /* KVM failed, or an exit cvmm cannot handle */
+	VM_STOP_KVM,	  /* KVM failed, or an exit cvmm cannot handle */
 	VM_STOP_TIMEOUT,  /* --timeout expired */
-	VM_STOP_SIGNAL,   /* SIGINT or SIGTERM to cvmm */
+	VM_STOP_SIGNAL,	  /* SIGINT or SIGTERM to cvmm */
 };
 
 const char *vm_stop__name(enum vm_stop reason);
@@ -39,7 +39,7 @@ const char *vm_stop__name(enum vm_stop reason);
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;     /* vCPU index == APIC ID == ACPI processor UID */
-	int fd;              /* -1 until created */
+	int fd;		     /* -1 until created */
 	struct kvm_run *run; /* the vCPU's shared kvm_run page(s) */
 	pthread_t thread;
 	_Atomic bool started; /* read by vm__request_stop() from any thread */
@@ -80,7 +80,7 @@ struct vm {
 	int (*signal_msi)(struct vm *vm, uint64_t addr, uint32_t data);
 
 	_Atomic int stop_reason; /* enum vm_stop; the first reason wins */
-	int stop_event;          /* eventfd, written once on stop; -1 if none */
+	int stop_event;		 /* eventfd, written once on stop; -1 if none */
 };
 
 /* Initialises the parts of struct vm that need no KVM (buses, lock, fds). */

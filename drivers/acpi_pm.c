@@ -14,7 +14,7 @@
 #include "drivers/acpi_pm.h"
 
 #define SLP_TYP(v) (((v) >> 2) & 7)
-#define SLP_EN     0x20
+#define SLP_EN	   0x20
 
 struct acpi_pm {
 	struct vm *vm;

@@ -13,22 +13,22 @@
 #include "drivers/ioapic.h"
 
 #define IOREGSEL 0x00
-#define IOWIN    0x10
+#define IOWIN	 0x10
 
-#define REG_ID    0x00
-#define REG_VER   0x01
-#define REG_ARB   0x02
+#define REG_ID	  0x00
+#define REG_VER	  0x01
+#define REG_ARB	  0x02
 #define REG_REDIR 0x10 /* two 32-bit registers per pin */
 
-#define RTE_VECTOR(r)    ((uint8_t)((r) & 0xff))
-#define RTE_DELIV(r)     (((r) >> 8) & 7)
-#define RTE_DESTMODE     (1ull << 11)
-#define RTE_REMOTE_IRR   (1ull << 14)
-#define RTE_LEVEL        (1ull << 15)
-#define RTE_MASKED       (1ull << 16)
-#define RTE_DEST(r)      (((r) >> 56) & 0xff)
+#define RTE_VECTOR(r)  ((uint8_t)((r)&0xff))
+#define RTE_DELIV(r)   (((r) >> 8) & 7)
+#define RTE_DESTMODE   (1ull << 11)
+#define RTE_REMOTE_IRR (1ull << 14)
+#define RTE_LEVEL      (1ull << 15)
+#define RTE_MASKED     (1ull << 16)
+#define RTE_DEST(r)    (((r) >> 56) & 0xff)
 /* Bits the guest cannot write: delivery status (12) and remote IRR (14). */
-#define RTE_RO_BITS      ((1ull << 12) | RTE_REMOTE_IRR)
+#define RTE_RO_BITS ((1ull << 12) | RTE_REMOTE_IRR)
 
 struct ioapic {
 	struct vm *vm;

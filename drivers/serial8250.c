@@ -22,26 +22,26 @@
 #define RX_FIFO 64
 
 #define REG_RBR_THR 0 /* also DLL with DLAB */
-#define REG_IER     1 /* also DLM with DLAB */
+#define REG_IER	    1 /* also DLM with DLAB */
 #define REG_IIR_FCR 2
-#define REG_LCR     3
-#define REG_MCR     4
-#define REG_LSR     5
-#define REG_MSR     6
-#define REG_SCR     7
+#define REG_LCR	    3
+#define REG_MCR	    4
+#define REG_LSR	    5
+#define REG_MSR	    6
+#define REG_SCR	    7
 
-#define IER_RDI  0x01
-#define IER_THRI 0x02
-#define IIR_NONE 0x01
-#define IIR_THRI 0x02
-#define IIR_RDI  0x04
-#define IIR_FIFO 0xc0 /* FIFOs enabled: what makes Linux see a 16550A */
-#define LCR_DLAB 0x80
-#define MCR_LOOP 0x10
-#define LSR_DR   0x01
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-#define FCR_FIFO 0x01
+#define IER_RDI	   0x01
+#define IER_THRI   0x02
+#define IIR_NONE   0x01
+#define IIR_THRI   0x02
+#define IIR_RDI	   0x04
+#define IIR_FIFO   0xc0 /* FIFOs enabled: what makes Linux see a 16550A */
+#define LCR_DLAB   0x80
+#define MCR_LOOP   0x10
+#define LSR_DR	   0x01
+#define LSR_THRE   0x20
+#define LSR_TEMT   0x40
+#define FCR_FIFO   0x01
 #define FCR_CLR_RX 0x02
 
 struct uart8250 {
@@ -97,9 +97,9 @@ static uint8_t rx_pop(struct uart8250 *u)
 static uint8_t msr(const struct uart8250 *u)
 {
 	if (u->mcr & MCR_LOOP)
-		return (uint8_t)((u->mcr & 0x02) << 3 |  /* RTS -> CTS */
-				 (u->mcr & 0x01) << 5 |  /* DTR -> DSR */
-				 (u->mcr & 0x0c) << 4);  /* OUT1 -> RI, OUT2 -> DCD */
+		return (uint8_t)((u->mcr & 0x02) << 3 | /* RTS -> CTS */
+				 (u->mcr & 0x01) << 5 | /* DTR -> DSR */
+				 (u->mcr & 0x0c) << 4); /* OUT1 -> RI, OUT2 -> DCD */
 	return 0xb0; /* DCD, DSR, CTS: a terminal is always there */
 }
 

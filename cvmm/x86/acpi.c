@@ -10,16 +10,16 @@
 
 #include "cvmm/x86/acpi.h"
 
-#define HDR_LEN  36
-#define RSDP_LEN 36
-#define FADT_LEN 276
-#define MADT_LAPIC_LEN  8
+#define HDR_LEN		36
+#define RSDP_LEN	36
+#define FADT_LEN	276
+#define MADT_LAPIC_LEN	8
 #define MADT_IOAPIC_LEN 12
-#define MADT_NMI_LEN    6
+#define MADT_NMI_LEN	6
 
 /* FADT flags (5.2.9, table 5.10) */
 #define FADT_RESET_REG_SUP (1u << 10)
-#define FADT_HW_REDUCED    (1u << 20)
+#define FADT_HW_REDUCED	   (1u << 20)
 /* IA-PC boot architecture flags (5.2.9.3): no VGA, no CMOS RTC; no 8042 */
 #define BOOT_NO_VGA  (1u << 2)
 #define BOOT_NO_CMOS (1u << 5)
@@ -64,9 +64,9 @@ static void put_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 	put8(t + 8, rev);
 	memcpy(t + 10, ACPI_OEM_ID, 6);
 	memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
-	put32(t + 24, 1);                  /* OEM revision */
+	put32(t + 24, 1); /* OEM revision */
 	memcpy(t + 28, ACPI_CREATOR_ID, 4);
-	put32(t + 32, 1);                  /* creator revision */
+	put32(t + 32, 1); /* creator revision */
 }
 
 static void set_checksum(uint8_t *t, uint32_t len)
@@ -106,6 +106,8 @@ static void put_gas_io8(uint8_t *p, uint16_t port)
 
 static void dsdt_aml(uint8_t *aml, const struct acpi_config *cfg)
 {
+	/* One AML term per line; clang-format would scatter them. */
+	/* clang-format off */
 	const uint8_t bytes[DSDT_AML_LEN] = {
 		0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, /* Name(_S5, Package(4) */
 		0x0a, cfg->s5_type, 0x0a, cfg->s5_type, 0x00, 0x00,
@@ -118,6 +120,7 @@ static void dsdt_aml(uint8_t *aml, const struct acpi_config *cfg)
 		0x22, 0x10, 0x00,                             /* IRQ 4 */
 		0x79, 0x00,                                   /* end tag */
 	};
+	/* clang-format on */
 
 	memcpy(aml, bytes, sizeof(bytes));
 }
@@ -152,7 +155,7 @@ static uint32_t build_madt(uint8_t *t, const struct acpi_config *cfg)
 		put8(p + 1, MADT_LAPIC_LEN);
 		put8(p + 2, (uint8_t)i); /* ACPI processor UID */
 		put8(p + 3, (uint8_t)i); /* APIC ID */
-		put32(p + 4, 1);         /* enabled */
+		put32(p + 4, 1);	 /* enabled */
 	}
 	put8(p + 0, 1); /* I/O APIC */
 	put8(p + 1, MADT_IOAPIC_LEN);
@@ -165,7 +168,7 @@ static uint32_t build_madt(uint8_t *t, const struct acpi_config *cfg)
 	put8(p + 1, MADT_NMI_LEN);
 	put8(p + 2, 0xff); /* all processors */
 	put16(p + 3, 0);   /* flags: conforming polarity and trigger */
-	put8(p + 5, 1);    /* LINT1 */
+	put8(p + 5, 1);	   /* LINT1 */
 	set_checksum(t, len);
 	return len;
 }
@@ -175,16 +178,16 @@ static uint32_t build_fadt(uint8_t *t, const struct acpi_config *cfg, uint64_t d
 {
 	memset(t, 0, FADT_LEN);
 	put_header(t, "FACP", FADT_LEN, 6);
-	put32(t + 40, (uint32_t)dsdt);           /* DSDT */
+	put32(t + 40, (uint32_t)dsdt);		    /* DSDT */
 	put16(t + 109, BOOT_NO_VGA | BOOT_NO_CMOS); /* IAPC_BOOT_ARCH */
 	put32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG_SUP);
-	put_gas_io8(t + 116, cfg->reset_port);   /* RESET_REG */
-	put8(t + 128, cfg->reset_value);         /* RESET_VALUE */
-	put8(t + 131, 4);                        /* FADT minor version: 6.4 */
-	put64(t + 140, dsdt);                    /* X_DSDT */
+	put_gas_io8(t + 116, cfg->reset_port);	   /* RESET_REG */
+	put8(t + 128, cfg->reset_value);	   /* RESET_VALUE */
+	put8(t + 131, 4);			   /* FADT minor version: 6.4 */
+	put64(t + 140, dsdt);			   /* X_DSDT */
 	put_gas_io8(t + 244, cfg->sleep_ctl_port); /* SLEEP_CONTROL_REG */
 	put_gas_io8(t + 256, cfg->sleep_sts_port); /* SLEEP_STATUS_REG */
-	memcpy(t + 268, "CVMMCVMM", 8);            /* hypervisor vendor identity */
+	memcpy(t + 268, "CVMMCVMM", 8);		   /* hypervisor vendor identity */
 	set_checksum(t, FADT_LEN);
 	return FADT_LEN;
 }

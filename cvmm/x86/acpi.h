@@ -17,11 +17,11 @@
 
 /* Where the tables go: the BIOS area Linux scans for "RSD PTR ". */
 #define ACPI_TABLES_BASE 0xe0000u
-#define ACPI_TABLES_MAX  0x10000u
+#define ACPI_TABLES_MAX	 0x10000u
 
-#define ACPI_OEM_ID       "CVMM  "   /* 6 bytes */
+#define ACPI_OEM_ID	  "CVMM  "   /* 6 bytes */
 #define ACPI_OEM_TABLE_ID "CVMMVM  " /* 8 bytes */
-#define ACPI_CREATOR_ID   "CVMM"
+#define ACPI_CREATOR_ID	  "CVMM"
 
 /* Offsets of each table from base, as laid out by acpi__build(). */
 struct acpi_layout {

@@ -19,7 +19,7 @@
  * unpaged protected mode (identity map) when the CPU lacks unrestricted
  * guest; just below the BIOS ROM area, outside RAM.
  */
-#define KVM_TSS_ADDR          0xfffbd000u
+#define KVM_TSS_ADDR	      0xfffbd000u
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000u
 #define MAX_CPUID_ENTRIES     256
 
@@ -63,7 +63,8 @@ int arch__vcpu_init(struct vm *vm, struct vcpu *vcpu)
 	struct cpuid_config cfg = {
 		.apic_id = vcpu->id,
 		.nr_cpus = vm->nr_cpus,
-		.tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0,
+		.tsc_deadline =
+			ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0,
 	};
 	int ret;
 

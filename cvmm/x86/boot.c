@@ -9,10 +9,10 @@
 #include "cvmm/x86/boot.h"
 
 #define SETUP_HDR_OFFSET 0x1f1
-#define HDRS_MAGIC       0x53726448 /* "HdrS" */
-#define MIN_PROTOCOL     0x0206     /* cmdline_size; 32-bit entry as documented */
-#define E820_RAM         1
-#define E820_RESERVED    2
+#define HDRS_MAGIC	 0x53726448 /* "HdrS" */
+#define MIN_PROTOCOL	 0x0206	    /* cmdline_size; 32-bit entry as documented */
+#define E820_RAM	 1
+#define E820_RESERVED	 2
 
 /* The setup header as it appears in the file, copied so fields are aligned. */
 static void read_setup_header(const struct boot_input *in, struct setup_header *hdr)
@@ -76,13 +76,14 @@ int x86_boot__check(const struct boot_input *in, uint64_t mem_size)
 	}
 	read_setup_header(in, &hdr);
 	if (hdr.header != HDRS_MAGIC || hdr.boot_flag != 0xaa55) {
-		pr_err("kernel: not a Linux bzImage (boot sector magic 0x%04x, header magic 0x%08x)",
+		pr_err("kernel: not a Linux bzImage (boot sector magic 0x%04x, header magic "
+		       "0x%08x)",
 		       hdr.boot_flag, hdr.header);
 		return -ENOEXEC;
 	}
 	if (hdr.version < MIN_PROTOCOL) {
-		pr_err("kernel: boot protocol %u.%02u is older than 2.06",
-		       hdr.version >> 8, hdr.version & 0xff);
+		pr_err("kernel: boot protocol %u.%02u is older than 2.06", hdr.version >> 8,
+		       hdr.version & 0xff);
 		return -EPROTO;
 	}
 	if (!(hdr.loadflags & LOADED_HIGH)) {
@@ -147,10 +148,8 @@ static void build_e820(struct boot_params *bp, const struct guest_mem *mem)
 static int write_gdt(const struct guest_mem *mem)
 {
 	const uint64_t gdt[4] = {
-		0,
-		0,
-		0x00cf9b000000ffffull, /* 0x10: code, base 0, limit 4G, 32-bit */
-		0x00cf93000000ffffull, /* 0x18: data, base 0, limit 4G */
+		0, 0, 0x00cf9b000000ffffull, /* 0x10: code, base 0, limit 4G, 32-bit */
+		0x00cf93000000ffffull,	     /* 0x18: data, base 0, limit 4G */
 	};
 
 	return guest_mem__write(mem, BOOT_GDT_ADDR, gdt, sizeof(gdt));

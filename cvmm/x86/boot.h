@@ -27,14 +27,14 @@
 
 struct guest_mem;
 
-#define BOOT_GDT_ADDR     0x500u
+#define BOOT_GDT_ADDR	  0x500u
 #define BOOT_PARAMS_ADDR  0x7000u
 #define BOOT_CMDLINE_ADDR 0x20000u
-#define BOOT_EBDA_ADDR    0x9fc00u
-#define BOOT_BIOS_ADDR    0xe0000u /* up to 1 MiB */
+#define BOOT_EBDA_ADDR	  0x9fc00u
+#define BOOT_BIOS_ADDR	  0xe0000u /* up to 1 MiB */
 #define BOOT_KERNEL_ADDR  0x100000u
-#define BOOT_CS           0x10
-#define BOOT_DS           0x18
+#define BOOT_CS		  0x10
+#define BOOT_DS		  0x18
 
 /* What the user gave: file contents in host memory. */
 struct boot_input {
@@ -48,8 +48,8 @@ struct boot_input {
 
 /* What the BSP starts with. */
 struct boot_entry {
-	uint32_t eip;         /* code32_start */
-	uint32_t esi;         /* boot_params */
+	uint32_t eip;	      /* code32_start */
+	uint32_t esi;	      /* boot_params */
 	uint32_t initrd_addr; /* 0 without an initrd */
 	uint32_t protocol;    /* boot protocol version, e.g. 0x020f */
 };

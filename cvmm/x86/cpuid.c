@@ -9,7 +9,7 @@
 
 #define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_ECX_HYPERVISOR   (1u << 31)
-#define LEAF1_EDX_HTT          (1u << 28)
+#define LEAF1_EDX_HTT	       (1u << 28)
 
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index)
 {

@@ -7,7 +7,7 @@
 
 #include "cvmm/x86/vcpu_state.h"
 
-#define HDR_LEN     16
+#define HDR_LEN	    16
 #define SEC_HDR_LEN 8
 #define MSR_REC_LEN 12
 
@@ -22,8 +22,7 @@ static const struct {
 	[VCPU_SEC_XSAVE] = { offsetof(struct vcpu_state, xsave), sizeof(struct kvm_xsave) },
 	[VCPU_SEC_XCRS] = { offsetof(struct vcpu_state, xcrs), sizeof(struct kvm_xcrs) },
 	[VCPU_SEC_LAPIC] = { offsetof(struct vcpu_state, lapic), sizeof(struct kvm_lapic_state) },
-	[VCPU_SEC_EVENTS] = { offsetof(struct vcpu_state, events),
-			      sizeof(struct kvm_vcpu_events) },
+	[VCPU_SEC_EVENTS] = { offsetof(struct vcpu_state, events), sizeof(struct kvm_vcpu_events) },
 	[VCPU_SEC_DEBUGREGS] = { offsetof(struct vcpu_state, debugregs),
 				 sizeof(struct kvm_debugregs) },
 	[VCPU_SEC_MP_STATE] = { offsetof(struct vcpu_state, mp_state),
@@ -255,8 +254,7 @@ int vcpu_state__restore(int fd, const struct vcpu_state *st)
 	if (sregs.tr.type == 11)
 		sregs.tr.type = 9;
 	if ((ret = vcpu_ioctl(fd, KVM_SET_SREGS, &sregs)) ||
-	    (ret = vcpu_ioctl(fd, KVM_SET_REGS, &regs)) ||
-	    (ret = restore_msrs(fd, st)) ||
+	    (ret = vcpu_ioctl(fd, KVM_SET_REGS, &regs)) || (ret = restore_msrs(fd, st)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_FPU, &fpu)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_XCRS, &xcrs)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_XSAVE, &xsave)) ||

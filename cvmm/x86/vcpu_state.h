@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#define VCPU_STATE_MAGIC   "CVMMVCPU"
-#define VCPU_STATE_VERSION 1
+#define VCPU_STATE_MAGIC    "CVMMVCPU"
+#define VCPU_STATE_VERSION  1
 #define VCPU_STATE_MAX_MSRS 256
 
 enum vcpu_state_section {

@@ -102,13 +102,13 @@ static void fadt_is_hardware_reduced_with_sleep_and_reset(void **state)
 	static const uint8_t sleep_sts[12] = { 1, 8, 0, 1, 0x01, 0x06, 0, 0, 0, 0, 0, 0 };
 	static const uint8_t reset[12] = { 1, 8, 0, 1, 0x02, 0x06, 0, 0, 0, 0, 0, 0 };
 
-	assert_int_equal(f[8], 6);                         /* revision */
-	assert_int_equal(le32(f + 40), BASE + l.dsdt);     /* DSDT */
-	assert_int_equal(le64(f + 140), BASE + l.dsdt);    /* X_DSDT */
+	assert_int_equal(f[8], 6);			      /* revision */
+	assert_int_equal(le32(f + 40), BASE + l.dsdt);	      /* DSDT */
+	assert_int_equal(le64(f + 140), BASE + l.dsdt);	      /* X_DSDT */
 	assert_int_equal(le32(f + 112), 1u << 20 | 1u << 10); /* HW_REDUCED | RESET_REG_SUP */
-	assert_int_equal(f[109] | f[110] << 8, 0x24);      /* no VGA, no CMOS, no 8042 */
-	assert_int_equal(le32(f + 46) & 0xffff, 0);        /* no SCI */
-	assert_int_equal(le32(f + 76), 0);                 /* no PM timer */
+	assert_int_equal(f[109] | f[110] << 8, 0x24);	      /* no VGA, no CMOS, no 8042 */
+	assert_int_equal(le32(f + 46) & 0xffff, 0);	      /* no SCI */
+	assert_int_equal(le32(f + 76), 0);		      /* no PM timer */
 	assert_memory_equal(f + 116, reset, 12);
 	assert_int_equal(f[128], 0x01);
 	assert_memory_equal(f + 244, sleep_ctl, 12);
@@ -118,6 +118,7 @@ static void fadt_is_hardware_reduced_with_sleep_and_reset(void **state)
 
 static void madt_byte_for_byte(void **state)
 {
+	/* clang-format off */
 	static const uint8_t body[] = {
 		0x00, 0x00, 0xe0, 0xfe, /* LAPIC address */
 		0x00, 0x00, 0x00, 0x00, /* flags: no PC-AT 8259 */
@@ -126,6 +127,7 @@ static void madt_byte_for_byte(void **state)
 		1, 12, 0, 0, 0x00, 0x00, 0xc0, 0xfe, 0, 0, 0, 0, /* IOAPIC 0 at fec00000, GSI 0 */
 		4, 6, 0xff, 0, 0, 1, /* NMI on LINT1 of every CPU */
 	};
+	/* clang-format on */
 	const uint8_t *m = buf + l.madt;
 
 	assert_int_equal(le32(m + 4), 36 + sizeof(body));
@@ -135,6 +137,7 @@ static void madt_byte_for_byte(void **state)
 
 static void dsdt_byte_for_byte(void **state)
 {
+	/* clang-format off */
 	static const uint8_t aml[] = {
 		/* Name (_S5, Package (4) { 5, 5, 0, 0 }) */
 		0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x08, 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,
@@ -147,6 +150,7 @@ static void dsdt_byte_for_byte(void **state)
 		0x08, 0x5f, 0x43, 0x52, 0x53, 0x11, 0x10, 0x0a, 0x0d,
 		0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, 0x22, 0x10, 0x00, 0x79, 0x00,
 	};
+	/* clang-format on */
 
 	assert_memory_equal(buf + l.dsdt + 36, aml, sizeof(aml));
 	assert_int_equal(l.size, l.dsdt + 36 + sizeof(aml));

@@ -16,9 +16,9 @@
 #include "cvmm/mem.h"
 #include "cvmm/x86/boot.h"
 
-#define MEM      (64ull << 20)
-#define PAYLOAD  (64 * 1024)
-#define SETUP    (5 * 512) /* setup_sects = 4, plus the boot sector */
+#define MEM	  (64ull << 20)
+#define PAYLOAD	  (64 * 1024)
+#define SETUP	  (5 * 512) /* setup_sects = 4, plus the boot sector */
 #define INIT_SIZE (8u << 20)
 
 struct fixture {

@@ -25,7 +25,8 @@ static struct kvm_cpuid2 *host_like(void)
 	memcpy(&c->entries[1].ecx, "VMKV", 4);
 	memcpy(&c->entries[1].edx, "M\0\0\0", 4);
 	c->entries[2] = (struct kvm_cpuid_entry2){ .function = 0x40000001, .eax = 0x1234 };
-	c->entries[3] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 1,
+	c->entries[3] = (struct kvm_cpuid_entry2){ .function = 0xb,
+						   .index = 1,
 						   .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
 	c->entries[4] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .ecx = 0x3000 };
 	return c;
@@ -86,9 +87,9 @@ static void topology_per_vcpu(void **state)
 	assert_int_equal(e->ebx >> 24, 3);
 	assert_int_equal((e->ebx >> 16) & 0xff, 4);
 	assert_int_equal(e->ebx & 0xffff, 0x0800); /* the rest untouched */
-	assert_true(e->edx & 1u << 28);            /* HTT */
-	assert_true(e->ecx & 1u << 31);            /* hypervisor */
-	assert_true(e->ecx & 1u << 24);            /* TSC deadline */
+	assert_true(e->edx & 1u << 28);		   /* HTT */
+	assert_true(e->ecx & 1u << 31);		   /* hypervisor */
+	assert_true(e->ecx & 1u << 24);		   /* TSC deadline */
 	assert_int_equal(leaf(c, 0xb)->edx, 3);
 	assert_int_equal(leaf(c, 0x80000008)->ecx, 0x3003);
 	free(c);

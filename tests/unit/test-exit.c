@@ -22,7 +22,7 @@
 
 struct fixture {
 	struct vm vm;
-	int pipe[2];     /* the console: guest output lands here */
+	int pipe[2]; /* the console: guest output lands here */
 	unsigned int msis;
 	/* room for kvm_run plus its I/O data area, as KVM lays it out */
 	union {
@@ -126,9 +126,9 @@ static void acpi_s5_powers_off(void **state)
 	struct fixture *f = *state;
 	uint8_t v = 5 << 2 | 0x20;
 
-	assert_int_equal(vcpu__handle_exit(&f->vm, pio(f, ACPI_PM_SLEEP_CTL, KVM_EXIT_IO_OUT, 1, 1,
-							&v)),
-			 VM_RUNNING);
+	assert_int_equal(
+		vcpu__handle_exit(&f->vm, pio(f, ACPI_PM_SLEEP_CTL, KVM_EXIT_IO_OUT, 1, 1, &v)),
+		VM_RUNNING);
 	assert_int_equal(vm__stop_reason(&f->vm), VM_STOP_POWEROFF);
 	/* The first reason wins: a later reset does not overwrite it. */
 	v = ACPI_PM_RESET_VALUE;

@@ -131,9 +131,9 @@ static void rejects_missing_section(void **state)
 
 	/* Claim one section fewer: the last (MP state) goes missing. */
 	b->buf[12] = VCPU_SEC_COUNT - 1;
-	assert_int_equal(vcpu_state__deserialize(b->buf, b->size - 8 - sizeof(struct kvm_mp_state),
-						 b->st),
-			 -EBADMSG);
+	assert_int_equal(
+		vcpu_state__deserialize(b->buf, b->size - 8 - sizeof(struct kvm_mp_state), b->st),
+		-EBADMSG);
 }
 
 static void skips_unknown_sections(void **state)
@@ -172,14 +172,10 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, make_blob, free_blob)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip),
-		cmocka_unit_test(size_is_exact),
-		T(rejects_bad_magic_and_version),
-		T(rejects_every_truncation),
-		T(rejects_wrong_section_length),
-		T(rejects_missing_section),
-		T(skips_unknown_sections),
-		T(rejects_bad_msr_count),
+		cmocka_unit_test(round_trip),	  cmocka_unit_test(size_is_exact),
+		T(rejects_bad_magic_and_version), T(rejects_every_truncation),
+		T(rejects_wrong_section_length),  T(rejects_missing_section),
+		T(skips_unknown_sections),	  T(rejects_bad_msr_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
