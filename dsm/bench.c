@@ -38,7 +38,7 @@ enum cmd_op { CMD_READ, CMD_WRITE, CMD_TREAD, CMD_TWRITE, CMD_SWEEP, CMD_ECHO, C
 
 struct cmd {
 	uint32_t op;
-	uint32_t arg; /* ECHO: reply length */
+	uint32_t arg;  /* ECHO: reply length */
 	uint64_t a, b; /* page range; ECHO: a = count */
 };
 
@@ -74,9 +74,14 @@ static int node_main(unsigned self, int ctl, int lfd, char **addrs, uint64_t pag
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED)
 		return 1;
-	cfg = (struct dsm_config){ .node = self, .nnodes = NODES, .memfd = fd,
-				   .vm_addr = (void *)mem, .size = size, .transport = "tcp",
-				   .addrs = (const char *const *)addrs, .listen_fd = lfd };
+	cfg = (struct dsm_config){ .node = self,
+				   .nnodes = NODES,
+				   .memfd = fd,
+				   .vm_addr = (void *)mem,
+				   .size = size,
+				   .transport = "tcp",
+				   .addrs = (const char *const *)addrs,
+				   .listen_fd = lfd };
 	ret = dsm_create(&cfg, &d);
 	ret = ret ?: dsm_set_home(d, 0, size, 0);
 	ret = ret ?: dsm_start(d);
@@ -124,8 +129,7 @@ static int node_main(unsigned self, int ctl, int lfd, char **addrs, uint64_t pag
 			return 0;
 		}
 		r.ns = now_ns() - t0;
-		if (write_full(ctl, &r, sizeof(r)) ||
-		    write_full(ctl, lat, r.count * sizeof(*lat)))
+		if (write_full(ctl, &r, sizeof(r)) || write_full(ctl, lat, r.count * sizeof(*lat)))
 			return 1;
 	}
 	return 1;
@@ -272,12 +276,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	printf("dsm-bench: tcp on 127.0.0.1, %d node processes, %lu pages per case\n", NODES,
-	       per);
+	printf("dsm-bench: tcp on 127.0.0.1, %d node processes, %lu pages per case\n", NODES, per);
 	printf("  %-36s median %8.1f us   p99 %8.1f us\n", "transport round trip 0 B -> 0 B",
 	       rtt0.med, rtt0.p99);
-	printf("  %-36s median %8.1f us   p99 %8.1f us\n",
-	       "transport round trip 0 B -> 4 KiB", rtt4.med, rtt4.p99);
+	printf("  %-36s median %8.1f us   p99 %8.1f us\n", "transport round trip 0 B -> 4 KiB",
+	       rtt4.med, rtt4.p99);
 	for (unsigned k = 0; k < 3; k++) {
 		char what[64];
 
@@ -294,9 +297,8 @@ int main(int argc, char **argv)
 		printf("  %-36s median %8.1f us   p99 %8.1f us   %.2fx (RTT + 4 KiB)\n", what,
 		       wr[k].med, wr[k].p99, wr[k].med / rtt4.med);
 	}
-	printf("  %-36s %lu pages in %.3f s = %.0f pages/s (%.1f MB/s)\n",
-	       "sequential read sweep", sweep, sweep_s, sweep / sweep_s,
-	       sweep * 4096.0 / sweep_s / 1e6);
+	printf("  %-36s %lu pages in %.3f s = %.0f pages/s (%.1f MB/s)\n", "sequential read sweep",
+	       sweep, sweep_s, sweep / sweep_s, sweep * 4096.0 / sweep_s / 1e6);
 	printf("  goal: read fault (0 sharers) <= 1.5x (RTT + 4 KiB): %.2fx, %s\n",
 	       rd[0].med / rtt4.med, rd[0].med / rtt4.med <= 1.5 ? "met" : "NOT met");
 	return 0;

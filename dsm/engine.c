@@ -39,17 +39,17 @@
 #include "dsm/transport.h"
 #include "dsm/uffd.h"
 
-#define TICK_MS		 100
-#define PING_MS		 250
-#define DEFAULT_TIMEOUT	 1500
-#define HOME_UNSET	 0xffu
+#define TICK_MS		100
+#define PING_MS		250
+#define DEFAULT_TIMEOUT 1500
+#define HOME_UNSET	0xffu
 
 enum { EV_STOP, EV_UFFD, EV_TP, EV_TICK };
 
 struct dsm_peer {
-	bool failed;  /* written by the engine thread; read under lock */
-	bool bye;     /* it needs nothing more from us */
-	bool gone;    /* closed after its BYE */
+	bool failed; /* written by the engine thread; read under lock */
+	bool bye;    /* it needs nothing more from us */
+	bool gone;   /* closed after its BYE */
 	uint64_t last_rx_ms;
 	uint64_t last_tx_ms; /* atomic: senders on any thread */
 };
@@ -273,8 +273,8 @@ static void engine_faults(struct dsm *d)
 			if (msgs[i].event != UFFD_EVENT_PAGEFAULT)
 				continue;
 			if (dsm_proto_fault(&d->proto, page, write, &kind, &acts)) {
-				pr_err("dsm: node %u: fault at %#llx outside the region", d->cfg.node,
-				       (unsigned long long)addr);
+				pr_err("dsm: node %u: fault at %#llx outside the region",
+				       d->cfg.node, (unsigned long long)addr);
 				continue;
 			}
 			stat_add(&d->st.faults[kind_stat[kind]], 1);
@@ -343,8 +343,7 @@ static void engine_recv(void *arg, unsigned peer, const struct dsm_msg *m)
 	engine_apply(d, &acts, m->payload);
 }
 
-static void engine_link_down(void *arg, unsigned peer, int err, const char *field,
-			     const char *what)
+static void engine_link_down(void *arg, unsigned peer, int err, const char *field, const char *what)
 {
 	struct dsm *d = arg;
 
@@ -462,8 +461,8 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 
 int dsm_set_home(struct dsm *d, uint64_t offset, uint64_t len, unsigned node)
 {
-	if (d->started || node >= d->cfg.nnodes || offset % DSM_PAGE_SIZE ||
-	    len % DSM_PAGE_SIZE || offset > d->cfg.size || len > d->cfg.size - offset) {
+	if (d->started || node >= d->cfg.nnodes || offset % DSM_PAGE_SIZE || len % DSM_PAGE_SIZE ||
+	    offset > d->cfg.size || len > d->cfg.size - offset) {
 		pr_err("dsm: bad home range [%#llx, +%#llx) for node %u",
 		       (unsigned long long)offset, (unsigned long long)len, node);
 		return -EINVAL;
@@ -553,8 +552,10 @@ int dsm_start(struct dsm *d)
 	d->tp = (struct dsm_transport){
 		.ops = dsm_transport_find(d->cfg.transport),
 		.cfg = &d->cfg,
-		.hello = { .version = DSM_PROTO_VERSION, .node = d->cfg.node,
-			   .nnodes = d->cfg.nnodes, .npages = d->npages,
+		.hello = { .version = DSM_PROTO_VERSION,
+			   .node = d->cfg.node,
+			   .nnodes = d->cfg.nnodes,
+			   .npages = d->npages,
 			   .config_hash = config_hash(d) },
 		.handler = { .recv = engine_recv, .down = engine_link_down, .arg = d },
 	};

@@ -106,7 +106,9 @@ static void records(struct dsm_proto *p, const uint8_t *data, size_t size)
 			.flags = data[1] & 3,
 			.seq = ++seq[from],
 			.page = data[2] % (NPAGES + 2),
-			.len = (data[4] & 1) ? DSM_PAGE_SIZE : (data[4] & 2) ? data[4] : 0,
+			.len = (data[4] & 1)   ? DSM_PAGE_SIZE
+			       : (data[4] & 2) ? data[4]
+					       : 0,
 			.payload = page_buf,
 		};
 		dsm_wire_encode(frame, &m);

@@ -9,18 +9,18 @@
  * protocol sees it, so the state machine can rely on payload sizes and flags.
  */
 static const struct dsm_msg_desc msg_desc[DSM_MSG_MAX] = {
-	[DSM_MSG_HELLO]	      = { "hello", DSM_PAYLOAD_HELLO, 0, false },
-	[DSM_MSG_BYE]	      = { "bye", DSM_PAYLOAD_NONE, 0, false },
-	[DSM_MSG_PING]	      = { "ping", DSM_PAYLOAD_NONE, 0, false },
-	[DSM_MSG_ECHO]	      = { "echo", DSM_PAYLOAD_OPT_PAGE, DSM_MF_ECHO_PAGE, false },
-	[DSM_MSG_ECHO_REPLY]  = { "echo_reply", DSM_PAYLOAD_OPT_PAGE, 0, false },
-	[DSM_MSG_REQ_READ]    = { "req_read", DSM_PAYLOAD_NONE, 0, true },
-	[DSM_MSG_REQ_WRITE]   = { "req_write", DSM_PAYLOAD_NONE, 0, true },
-	[DSM_MSG_INV]	      = { "inv", DSM_PAYLOAD_NONE, 0, true },
-	[DSM_MSG_FETCH]	      = { "fetch", DSM_PAYLOAD_NONE, DSM_MF_FETCH_WRITE, true },
-	[DSM_MSG_INV_ACK]     = { "inv_ack", DSM_PAYLOAD_NONE, 0, true },
+	[DSM_MSG_HELLO] = { "hello", DSM_PAYLOAD_HELLO, 0, false },
+	[DSM_MSG_BYE] = { "bye", DSM_PAYLOAD_NONE, 0, false },
+	[DSM_MSG_PING] = { "ping", DSM_PAYLOAD_NONE, 0, false },
+	[DSM_MSG_ECHO] = { "echo", DSM_PAYLOAD_OPT_PAGE, DSM_MF_ECHO_PAGE, false },
+	[DSM_MSG_ECHO_REPLY] = { "echo_reply", DSM_PAYLOAD_OPT_PAGE, 0, false },
+	[DSM_MSG_REQ_READ] = { "req_read", DSM_PAYLOAD_NONE, 0, true },
+	[DSM_MSG_REQ_WRITE] = { "req_write", DSM_PAYLOAD_NONE, 0, true },
+	[DSM_MSG_INV] = { "inv", DSM_PAYLOAD_NONE, 0, true },
+	[DSM_MSG_FETCH] = { "fetch", DSM_PAYLOAD_NONE, DSM_MF_FETCH_WRITE, true },
+	[DSM_MSG_INV_ACK] = { "inv_ack", DSM_PAYLOAD_NONE, 0, true },
 	[DSM_MSG_FETCH_REPLY] = { "fetch_reply", DSM_PAYLOAD_PAGE, 0, true },
-	[DSM_MSG_GRANT_READ]  = { "grant_read", DSM_PAYLOAD_PAGE, 0, true },
+	[DSM_MSG_GRANT_READ] = { "grant_read", DSM_PAYLOAD_PAGE, 0, true },
 	[DSM_MSG_GRANT_WRITE] = { "grant_write", DSM_PAYLOAD_OPT_PAGE, 0, true },
 };
 

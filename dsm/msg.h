@@ -10,26 +10,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DSM_PAGE_SHIFT	   12
-#define DSM_PAGE_SIZE	   (1u << DSM_PAGE_SHIFT)
-#define DSM_MAX_NODES	   64
-#define DSM_NODE_NONE	   0xffu
-#define DSM_PROTO_VERSION  1
+#define DSM_PAGE_SHIFT	  12
+#define DSM_PAGE_SIZE	  (1u << DSM_PAGE_SHIFT)
+#define DSM_MAX_NODES	  64
+#define DSM_NODE_NONE	  0xffu
+#define DSM_PROTO_VERSION 1
 
 enum dsm_msg_type {
 	DSM_MSG_INVALID = 0,
 	/* Session control, not tied to a page. */
-	DSM_MSG_HELLO,	    /* payload: struct dsm_hello */
-	DSM_MSG_BYE,	    /* sender needs no more service; it keeps serving until all said BYE */
-	DSM_MSG_PING,	    /* keep-alive, no reply */
-	DSM_MSG_ECHO,	    /* benchmark: answered by ECHO_REPLY with the same payload */
+	DSM_MSG_HELLO, /* payload: struct dsm_hello */
+	DSM_MSG_BYE,   /* sender needs no more service; it keeps serving until all said BYE */
+	DSM_MSG_PING,  /* keep-alive, no reply */
+	DSM_MSG_ECHO,  /* benchmark: answered by ECHO_REPLY with the same payload */
 	DSM_MSG_ECHO_REPLY,
 	/* Coherence: requester -> home. */
 	DSM_MSG_REQ_READ,
 	DSM_MSG_REQ_WRITE,
 	/* Coherence: home -> holder of a copy. */
-	DSM_MSG_INV,	    /* drop your read-only copy, answer INV_ACK */
-	DSM_MSG_FETCH,	    /* send me your writable copy; flag FETCH_WRITE: and drop it */
+	DSM_MSG_INV,   /* drop your read-only copy, answer INV_ACK */
+	DSM_MSG_FETCH, /* send me your writable copy; flag FETCH_WRITE: and drop it */
 	/* Coherence: holder -> home. */
 	DSM_MSG_INV_ACK,
 	DSM_MSG_FETCH_REPLY, /* payload: the page */

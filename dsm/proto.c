@@ -265,8 +265,7 @@ static int home_request(struct dsm_proto *p, uint64_t page, unsigned x, bool wri
 	return 0;
 }
 
-static int home_inv_ack(struct dsm_proto *p, uint64_t page, unsigned from,
-			struct dsm_actions *out)
+static int home_inv_ack(struct dsm_proto *p, uint64_t page, unsigned from, struct dsm_actions *out)
 {
 	struct dsm_dir *d = &p->dir[page];
 
@@ -338,9 +337,9 @@ int dsm_proto_fault(struct dsm_proto *p, uint64_t page, bool write, enum dsm_fau
 		emit(out, DSM_ACT_WAKE, page);
 		return 0;
 	}
-	*kind = pg->state == DSM_SHARED ? DSM_FAULT_UPGRADE :
-		write			? DSM_FAULT_WRITE :
-					  DSM_FAULT_READ;
+	*kind = pg->state == DSM_SHARED ? DSM_FAULT_UPGRADE
+		: write			? DSM_FAULT_WRITE
+					: DSM_FAULT_READ;
 	/* One request per page at a time; its grant wakes every waiter. */
 	if (pg->req != DSM_REQ_NONE)
 		return 0;
@@ -383,7 +382,8 @@ static int holder_recv(struct dsm_proto *p, const struct dsm_msg *m, struct dsm_
 			emit(out, DSM_ACT_INSTALL_RW, m->page);
 		} else {
 			if (pg->state != DSM_SHARED)
-				return reject(out, "length", "grant_write without data to a non-holder");
+				return reject(out, "length",
+					      "grant_write without data to a non-holder");
 			emit(out, DSM_ACT_UPGRADE, m->page);
 		}
 		local_set(p, m->page, DSM_MODIFIED);
@@ -467,12 +467,12 @@ int dsm_proto_check_dir(const struct dsm_proto *p, uint64_t page, const char **w
 	unsigned h = p->self;
 	uint8_t st = p->page[page].state;
 
-#define CHECK(cond, msg)            \
-	do {                        \
-		if (!(cond)) {      \
-			*why = msg; \
-			return -EINVAL; \
-		}                   \
+#define CHECK(cond, msg)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			*why = msg;                                                                \
+			return -EINVAL;                                                            \
+		}                                                                                  \
 	} while (0)
 
 	CHECK(p->home[page] == h, "not the home");

@@ -39,8 +39,8 @@ struct dsm_page {
 
 /* Directory entry, meaningful only on the page's home. */
 struct dsm_dir {
-	uint64_t sharers;    /* nodes holding SHARED (never with an owner) */
-	uint64_t pend_read;  /* requests queued while busy, one per node at most */
+	uint64_t sharers;   /* nodes holding SHARED (never with an owner) */
+	uint64_t pend_read; /* requests queued while busy, one per node at most */
 	uint64_t pend_write;
 	uint64_t acks;	     /* INV sent, INV_ACK not yet received */
 	uint8_t owner;	     /* node holding MODIFIED, or DSM_NODE_NONE */

@@ -34,11 +34,11 @@
 
 enum exit_code {
 	EXIT_OK = 0,
-	EXIT_USAGE = 1,	   /* bad arguments or set-up failure */
-	EXIT_MISMATCH = 2, /* data check failed */
-	EXIT_PEER = 3,	   /* a peer failed */
-	EXIT_TIMEOUT = 4,  /* --timeout expired */
-	EXIT_LOCAL = 5,	   /* a local DSM operation failed */
+	EXIT_USAGE = 1,		  /* bad arguments or set-up failure */
+	EXIT_MISMATCH = 2,	  /* data check failed */
+	EXIT_PEER = 3,		  /* a peer failed */
+	EXIT_TIMEOUT = 4,	  /* --timeout expired */
+	EXIT_LOCAL = 5,		  /* a local DSM operation failed */
 	EXIT_KILL_UNDETECTED = 6, /* --kill-node: a survivor did not report it within 2 s */
 };
 
@@ -69,11 +69,11 @@ struct node;
 
 struct worker {
 	struct node *n;
-	unsigned id;  /* global: node * workers + local index */
+	unsigned id; /* global: node * workers + local index */
 	uint64_t rng;
-	uint32_t *incs;	  /* per page */
-	uint32_t *recs;	  /* per page: records written to our slot */
-	uint64_t *last;	  /* per page and counter: last value seen */
+	uint32_t *incs; /* per page */
+	uint32_t *recs; /* per page: records written to our slot */
+	uint64_t *last; /* per page and counter: last value seen */
 	unsigned long mismatches;
 	pthread_t thread;
 };
@@ -243,8 +243,8 @@ static void *worker_main(void *arg)
 			read_counters(w, p);
 			seq = read_record(w, p, g);
 			if (g == w->id && seq != 2l * w->recs[p])
-				report(w, "own record lost or duplicated", p, (unsigned long long)seq,
-				       2ull * w->recs[p]);
+				report(w, "own record lost or duplicated", p,
+				       (unsigned long long)seq, 2ull * w->recs[p]);
 		} else {
 			write_record(w, p);
 		}
@@ -256,8 +256,8 @@ static void *worker_main(void *arg)
 
 static uint32_t *result_area(struct node *n, unsigned node)
 {
-	return (uint32_t *)(n->mem + (size_t)(n->o->pages + node * n->result_pages) *
-					     DSM_PAGE_SIZE);
+	return (uint32_t *)(n->mem +
+			    (size_t)(n->o->pages + node * n->result_pages) * DSM_PAGE_SIZE);
 }
 
 static void barrier(struct node *n, unsigned phase)
@@ -317,7 +317,8 @@ static unsigned long verify(struct node *n)
 			if (ok && count)
 				ok = s->csum == record_csum(buf, nw, g, 2 * count);
 			if (!ok && bad++ < 10)
-				pr_err("node %u: page %u: record of worker %u: seq %u, %u writes made, "
+				pr_err("node %u: page %u: record of worker %u: seq %u, %u writes "
+				       "made, "
 				       "contents %s",
 				       n->self, p, g, s->seq, count,
 				       s->seq == 2 * count ? "corrupt" : "not checked");
@@ -375,8 +376,7 @@ static void print_summary(struct node *n)
 	       (unsigned long long)st.faults[DSM_STAT_UPGRADE],
 	       (unsigned long long)st.faults[DSM_STAT_SPURIOUS],
 	       (unsigned long long)st.pages_received, (unsigned long long)st.pages_sent,
-	       (unsigned long long)st.inv_sent, (unsigned long long)st.inv_received,
-	       n->mismatches);
+	       (unsigned long long)st.inv_sent, (unsigned long long)st.inv_received, n->mismatches);
 	fflush(stdout);
 }
 
@@ -429,14 +429,16 @@ static int run_node(const struct opts *o, unsigned self)
 		uint64_t b = (uint64_t)o->pages * (i + 1) / o->nnodes;
 
 		ret = ret ?: dsm_set_home(n.dsm, a * DSM_PAGE_SIZE, (b - a) * DSM_PAGE_SIZE, i);
-		ret = ret ?: dsm_set_home(n.dsm, (o->pages + i * n.result_pages) * DSM_PAGE_SIZE,
-					  n.result_pages * DSM_PAGE_SIZE, i);
+		ret = ret
+			      ?: dsm_set_home(n.dsm,
+					      (o->pages + i * n.result_pages) * DSM_PAGE_SIZE,
+					      n.result_pages * DSM_PAGE_SIZE, i);
 	}
 	ret = ret ?: dsm_set_home(n.dsm, (n.npages_total - 1) * DSM_PAGE_SIZE, DSM_PAGE_SIZE, 0);
 	ret = ret ?: dsm_start(n.dsm);
 	if (ret)
-		return ret == -EPROTO || ret == -ETIMEDOUT || ret == -ECONNREFUSED ? EXIT_PEER :
-										     EXIT_USAGE;
+		return ret == -EPROTO || ret == -ETIMEDOUT || ret == -ECONNREFUSED ? EXIT_PEER
+										   : EXIT_USAGE;
 
 	n.w = calloc(W, sizeof(*n.w));
 	for (unsigned i = 0; i < W; i++) {
@@ -453,7 +455,8 @@ static int run_node(const struct opts *o, unsigned self)
 	}
 	per = (unsigned)(o->ops / n.total_workers);
 	if (self == 0)
-		printf("dsm-stress: %u nodes x %u workers, %u pages%s, %u ops per worker, seed %llu\n",
+		printf("dsm-stress: %u nodes x %u workers, %u pages%s, %u ops per worker, seed "
+		       "%llu\n",
 		       o->nnodes, W, o->pages, o->hot ? " (hot set)" : "", per,
 		       (unsigned long long)o->seed);
 	fflush(stdout);
@@ -468,8 +471,8 @@ static int run_node(const struct opts *o, unsigned self)
 		int peer = __atomic_load_n(&n.failed_peer, __ATOMIC_ACQUIRE);
 
 		if (peer >= 0) {
-			fprintf(stderr, "dsm-stress: node %u: FAIL: peer %d failed: %s\n", self, peer,
-				n.fail_why);
+			fprintf(stderr, "dsm-stress: node %u: FAIL: peer %d failed: %s\n", self,
+				peer, n.fail_why);
 			_exit(EXIT_PEER);
 		}
 		if (dsm_local_errors(n.dsm)) {
@@ -599,8 +602,8 @@ static int run_local(struct opts *o)
 
 			if ((int)i == o->kill_node)
 				continue;
-			printf("dsm-stress: node %u exited %d, %.0f ms after the kill\n", i, status[i],
-			       ms);
+			printf("dsm-stress: node %u exited %d, %.0f ms after the kill\n", i,
+			       status[i], ms);
 			if (status[i] != EXIT_PEER || ms > 2000)
 				rc = EXIT_KILL_UNDETECTED;
 			continue;
@@ -642,7 +645,8 @@ static int run_join(struct opts *o, const char *list)
 			char host[64];
 			const char *colon = strrchr(o->addrs[i], ':');
 
-			snprintf(host, sizeof(host), "%.*s", (int)(colon - o->addrs[i]), o->addrs[i]);
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - o->addrs[i]),
+				 o->addrs[i]);
 			sa.sin_port = htons((uint16_t)atoi(colon + 1));
 			if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
 				continue;
@@ -682,7 +686,8 @@ static void usage(FILE *f)
 		"                      first address we can listen on, or --id N\n"
 		"  --pages N           work pages (default 4096)\n"
 		"  --workers W         worker threads per node (default 2)\n"
-		"  --ops M             operations in total, split over all workers (default 100000)\n"
+		"  --ops M             operations in total, split over all workers (default "
+		"100000)\n"
 		"  --hot P             all operations on the first P pages (contention)\n"
 		"  --seed S            random seed (default 1)\n"
 		"  --transport NAME    tcp (default)\n"
@@ -720,9 +725,17 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .nnodes = 3, .pages = 4096, .workers = 2, .ops = 100000, .seed = 1,
-			  .transport = "tcp", .node = ~0u, .listen_fd = -1, .timeout_s = 600,
-			  .kill_node = -1, .kill_after_ms = 1000 };
+	struct opts o = { .nnodes = 3,
+			  .pages = 4096,
+			  .workers = 2,
+			  .ops = 100000,
+			  .seed = 1,
+			  .transport = "tcp",
+			  .node = ~0u,
+			  .listen_fd = -1,
+			  .timeout_s = 600,
+			  .kill_node = -1,
+			  .kill_after_ms = 1000 };
 	const char *join = NULL;
 	unsigned long v;
 	int c, bad = 0;

@@ -203,7 +203,8 @@ static int loop_send(struct dsm_transport *tp, unsigned peer, const struct dsm_m
 	if (!lm)
 		return -ENOMEM;
 	*lm = (struct loop_msg){ .from = tp->cfg->node, .m = *m };
-	memcpy(lm->data, m->payload, m->len);
+	if (m->len)
+		memcpy(lm->data, m->payload, m->len);
 	pthread_mutex_lock(&f->lock);
 	if (!f->node[peer].open || !f->node[tp->cfg->node].open) {
 		ret = -ENOTCONN;

@@ -573,8 +573,8 @@ static int tcp_progress(struct dsm_transport *tp)
 		pthread_mutex_unlock(&p->tx_lock);
 		if (err)
 			peer_down(tp, peer, err, "connection",
-				  err == -ENOBUFS ? "peer does not read: send queue full" :
-						    strerror(-err));
+				  err == -ENOBUFS ? "peer does not read: send queue full"
+						  : strerror(-err));
 	}
 	return 0;
 }

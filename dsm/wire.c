@@ -86,8 +86,8 @@ void dsm_wire_encode(uint8_t hdr[DSM_WIRE_HDR_LEN], const struct dsm_msg *m)
 }
 
 /* Records why a frame is rejected; a macro so that the format is checked. */
-#define bad(err, fld, fmt, v)                                                          \
-	((err)->field = (fld),                                                         \
+#define bad(err, fld, fmt, v)                                                                      \
+	((err)->field = (fld),                                                                     \
 	 snprintf((err)->what, sizeof((err)->what), fmt, (unsigned long long)(v)), -EPROTO)
 
 static int check_len(const struct dsm_msg_desc *d, uint32_t len)

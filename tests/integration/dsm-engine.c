@@ -75,8 +75,14 @@ static void *start_node(void *arg)
 {
 	struct lnode *n = arg;
 	struct dsm_config cfg = {
-		.node = n->id, .nnodes = 3, .memfd = n->r.fd, .vm_addr = n->r.mem,
-		.size = n->r.size, .transport = "loop", .fabric = n->fabric, .listen_fd = -1,
+		.node = n->id,
+		.nnodes = 3,
+		.memfd = n->r.fd,
+		.vm_addr = n->r.mem,
+		.size = n->r.size,
+		.transport = "loop",
+		.fabric = n->fabric,
+		.listen_fd = -1,
 	};
 
 	n->ret = dsm_create(&cfg, &n->d);
@@ -215,9 +221,17 @@ static void *victim_start(void *arg)
 {
 	struct victim *v = arg;
 	struct dsm_config cfg = {
-		.node = 0, .nnodes = 2, .memfd = v->r.fd, .vm_addr = v->r.mem, .size = v->r.size,
-		.transport = "tcp", .addrs = v->addrs, .listen_fd = v->lfd,
-		.connect_timeout_ms = 5000, .on_peer_failed = victim_failed, .cb_arg = v,
+		.node = 0,
+		.nnodes = 2,
+		.memfd = v->r.fd,
+		.vm_addr = v->r.mem,
+		.size = v->r.size,
+		.transport = "tcp",
+		.addrs = v->addrs,
+		.listen_fd = v->lfd,
+		.connect_timeout_ms = 5000,
+		.on_peer_failed = victim_failed,
+		.cb_arg = v,
 	};
 
 	v->ret = dsm_create(&cfg, &v->d);
@@ -243,7 +257,11 @@ static void send_frame(int fd, uint8_t type, uint16_t flags, uint32_t seq, uint6
 		       const void *payload, uint32_t len)
 {
 	uint8_t buf[DSM_WIRE_MAX_FRAME];
-	struct dsm_msg m = { .type = type, .flags = flags, .seq = seq, .page = page, .len = len,
+	struct dsm_msg m = { .type = type,
+			     .flags = flags,
+			     .seq = seq,
+			     .page = page,
+			     .len = len,
 			     .payload = payload };
 
 	dsm_wire_encode(buf, &m);
@@ -262,7 +280,8 @@ enum bad_kind { BAD_MAGIC, BAD_CSUM, BAD_LEN, BAD_SEQ, BAD_PROTO, BAD_PAGE, BAD_
 static void wire_case(enum bad_kind kind, const char *field, const char *name)
 {
 	struct victim v = { .lfd = -1 };
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t slen = sizeof(sa);
 	uint8_t hello[sizeof(struct dsm_hello)], rbuf[DSM_WIRE_HDR_LEN + sizeof(hello)];
 	static uint8_t page[DSM_PAGE_SIZE];
@@ -295,8 +314,9 @@ static void wire_case(enum bad_kind kind, const char *field, const char *name)
 
 		h = fnv(map, 8);
 	}
-	struct dsm_hello hl = { .version = DSM_PROTO_VERSION, .node = 1, .nnodes = 2, .npages = 8,
-				.config_hash = h };
+	struct dsm_hello hl = {
+		.version = DSM_PROTO_VERSION, .node = 1, .nnodes = 2, .npages = 8, .config_hash = h
+	};
 
 	dsm_wire_put_hello(hello, &hl);
 	send_frame(fd, DSM_MSG_HELLO, 0, 1, 0, hello, sizeof(hello));

@@ -22,10 +22,10 @@
 
 #include "dsm/proto.h"
 
-#define K     3 /* nodes at most */
-#define P     2 /* pages at most */
-#define QCAP  16
-#define OPS   3
+#define K      3 /* nodes at most */
+#define P      2 /* pages at most */
+#define QCAP   16
+#define OPS    3
 #define POISON 0xdeadull
 
 struct qmsg {
@@ -58,8 +58,8 @@ struct cluster {
 	unsigned nnodes, npages;
 	uint8_t home[P];
 	struct node_sim n[K];
-	struct queue q[K][K];	/* q[from][to] */
-	uint64_t latest[P];	/* the value of the last write */
+	struct queue q[K][K]; /* q[from][to] */
+	uint64_t latest[P];   /* the value of the last write */
 	unsigned writes[P];
 	struct dsm_proto pr[K]; /* pointers fixed up by fixup() */
 };
@@ -172,8 +172,9 @@ static void check_invariants(struct cluster *c)
 			/* local state and the simulated mapping agree */
 			assert_int_equal(c->n[i].present[p], st != DSM_INVALID);
 			if (st != DSM_INVALID && c->n[i].value[p] != c->latest[p])
-				fail_msg("node %u page %u: %s copy holds %llu, latest is %llu", i, p,
-					 dsm_pstate_name(st), (unsigned long long)c->n[i].value[p],
+				fail_msg("node %u page %u: %s copy holds %llu, latest is %llu", i,
+					 p, dsm_pstate_name(st),
+					 (unsigned long long)c->n[i].value[p],
 					 (unsigned long long)c->latest[p]);
 		}
 		assert_true(nm <= 1);
@@ -231,9 +232,9 @@ static bool access_page(struct cluster *c, unsigned i, unsigned p, bool write)
 		return true;
 	}
 	assert_int_equal(dsm_proto_fault(&c->pr[i], p, write, &kind, &out), 0);
-	assert_int_equal(kind, st == DSM_SHARED ? DSM_FAULT_UPGRADE :
-			       write		? DSM_FAULT_WRITE :
-						  DSM_FAULT_READ);
+	assert_int_equal(kind, st == DSM_SHARED ? DSM_FAULT_UPGRADE
+			       : write		? DSM_FAULT_WRITE
+						: DSM_FAULT_READ);
 	apply(c, i, &out, NULL);
 	check_invariants(c);
 	return false;
@@ -636,8 +637,8 @@ static void explore_scripts(unsigned nnodes, unsigned npages, const uint8_t *hom
 
 		for (; s && s[0] && s[1]; s += 2) {
 			assert_true(c.n[i].nops < OPS);
-			c.n[i].ops[c.n[i].nops++] = (struct op){ .write = s[0] == 'w',
-								 .page = (uint8_t)(s[1] - '0') };
+			c.n[i].ops[c.n[i].nops++] =
+				(struct op){ .write = s[0] == 'w', .page = (uint8_t)(s[1] - '0') };
 		}
 	}
 	dfs(&e, &c);
@@ -702,13 +703,19 @@ static void every_transition_covered(void **state)
 		uint8_t type, state;
 	} need[] = {
 		/* at the home: requests in each of its own states */
-		{ DSM_MSG_REQ_READ, DSM_MODIFIED },  { DSM_MSG_REQ_READ, DSM_SHARED },
-		{ DSM_MSG_REQ_READ, DSM_INVALID },   { DSM_MSG_REQ_WRITE, DSM_MODIFIED },
-		{ DSM_MSG_REQ_WRITE, DSM_SHARED },   { DSM_MSG_REQ_WRITE, DSM_INVALID },
-		{ DSM_MSG_INV_ACK, DSM_SHARED },     { DSM_MSG_FETCH_REPLY, DSM_INVALID },
+		{ DSM_MSG_REQ_READ, DSM_MODIFIED },
+		{ DSM_MSG_REQ_READ, DSM_SHARED },
+		{ DSM_MSG_REQ_READ, DSM_INVALID },
+		{ DSM_MSG_REQ_WRITE, DSM_MODIFIED },
+		{ DSM_MSG_REQ_WRITE, DSM_SHARED },
+		{ DSM_MSG_REQ_WRITE, DSM_INVALID },
+		{ DSM_MSG_INV_ACK, DSM_SHARED },
+		{ DSM_MSG_FETCH_REPLY, DSM_INVALID },
 		/* at a holder */
-		{ DSM_MSG_INV, DSM_SHARED },	     { DSM_MSG_FETCH, DSM_MODIFIED },
-		{ DSM_MSG_GRANT_READ, DSM_INVALID }, { DSM_MSG_GRANT_WRITE, DSM_INVALID },
+		{ DSM_MSG_INV, DSM_SHARED },
+		{ DSM_MSG_FETCH, DSM_MODIFIED },
+		{ DSM_MSG_GRANT_READ, DSM_INVALID },
+		{ DSM_MSG_GRANT_WRITE, DSM_INVALID },
 		{ DSM_MSG_GRANT_WRITE, DSM_SHARED },
 	};
 

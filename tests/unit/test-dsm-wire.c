@@ -16,8 +16,9 @@ static uint8_t page[DSM_PAGE_SIZE];
 
 static size_t build(uint8_t type, uint16_t flags, uint32_t seq, uint64_t pg, uint32_t len)
 {
-	struct dsm_msg m = { .type = type, .flags = flags, .seq = seq, .page = pg, .len = len,
-			     .payload = page };
+	struct dsm_msg m = {
+		.type = type, .flags = flags, .seq = seq, .page = pg, .len = len, .payload = page
+	};
 
 	for (unsigned i = 0; i < sizeof(page); i++)
 		page[i] = (uint8_t)(i * 7 + 3);
@@ -137,8 +138,11 @@ static void lengths_checked_per_type(void **state)
 
 static void hello_round_trip_and_check(void **state)
 {
-	struct dsm_hello a = { .version = DSM_PROTO_VERSION, .node = 2, .nnodes = 4,
-			       .npages = 1ull << 33, .config_hash = 0x1122334455667788ull };
+	struct dsm_hello a = { .version = DSM_PROTO_VERSION,
+			       .node = 2,
+			       .nnodes = 4,
+			       .npages = 1ull << 33,
+			       .config_hash = 0x1122334455667788ull };
 	struct dsm_hello b, ours = a;
 	uint8_t buf[sizeof(struct dsm_hello)];
 	const char *field = NULL;
