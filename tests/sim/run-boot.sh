@@ -4,9 +4,9 @@
 #   1-2  i386 686-pae, --cpus 1 and --cpus 4, --mem 512M: the guest's init
 #        prints the CPU count from /proc/cpuinfo and powers off; the count must
 #        equal --cpus and cvmm run must exit 0
-#   3    i386 guest that panics (rdinit=/nonexistent panic=-1): exit 3 (reset)
-#        well within --timeout
-#   4    amd64 through the same 32-bit entry, --cpus 2
+#   3    amd64 through the same 32-bit entry, --cpus 2
+#   4    i386 guest that panics (rdinit=/nonexistent panic=-1): exit 3 (reset)
+#        within --timeout (last: see docs/monitor.md for its open problem)
 #
 # The node runs kvm_amd with npt=0: with nested paging, 32-bit guests hang in
 # a TCG node (docs/monitor.md, "32-bit guests in the sim"). Guests are built
@@ -58,8 +58,8 @@ boot "i386 686-pae, 1 vCPU, powers off, reports 1 CPU" "$i386" 0 1 \
 	--cpus 1 --timeout 400 --append "console=ttyS0 panic=-1"
 boot "i386 686-pae, 4 vCPUs, powers off, reports 4 CPUs" "$i386" 0 4 \
 	--cpus 4 --timeout 600 --append "console=ttyS0 panic=-1"
-boot "i386 panicking guest ends with status 3 (reset)" "$i386" 3 "" \
-	--cpus 1 --timeout 400 --append "console=ttyS0 panic=-1 rdinit=/nonexistent"
 boot "amd64 through the 32-bit entry, 2 vCPUs, reports 2 CPUs" "$amd64" 0 2 \
 	--cpus 2 --timeout 400 --append "console=ttyS0 panic=-1"
+boot "i386 panicking guest ends with status 3 (reset)" "$i386" 3 "" \
+	--cpus 1 --timeout 240 --append "console=ttyS0 panic=-1 rdinit=/nonexistent"
 exit $failed
