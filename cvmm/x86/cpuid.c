@@ -10,6 +10,8 @@
 #define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_ECX_HYPERVISOR   (1u << 31)
 #define LEAF1_EDX_HTT	       (1u << 28)
+#define LEAF1_ECX_VMX	       (1u << 5)
+#define EXT1_ECX_SVM	       (1u << 2)
 
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index)
 {
@@ -92,9 +94,18 @@ int x86_cpuid__setup(struct kvm_cpuid2 *c, unsigned int capacity, const struct c
 		else
 			e->edx &= ~LEAF1_EDX_HTT;
 		e->ecx |= LEAF1_ECX_HYPERVISOR;
+		e->ecx &= ~LEAF1_ECX_VMX;
 		if (cfg->tsc_deadline)
 			e->ecx |= LEAF1_ECX_TSC_DEADLINE;
 	}
+	/*
+	 * No nested virtualization: vCPUs must stay migratable between nodes
+	 * (nested state is not in struct vcpu_state), and an emulated node
+	 * cannot run a third level usefully anyway.
+	 */
+	e = find(c, 0x80000001, 0);
+	if (e)
+		e->ecx &= ~EXT1_ECX_SVM;
 	/* Leaf 0xb: x2APIC ID in every sub-leaf. */
 	for (uint32_t i = 0; i < c->nent; i++)
 		if (c->entries[i].function == 0xb)

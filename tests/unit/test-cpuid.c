@@ -18,8 +18,10 @@ static struct kvm_cpuid2 *host_like(void)
 {
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + CAP * sizeof(c->entries[0]));
 
-	c->nent = 5;
-	c->entries[0] = (struct kvm_cpuid_entry2){ .function = 1, .ebx = 0xff0f0800, .edx = 1 };
+	c->nent = 6;
+	c->entries[0] = (struct kvm_cpuid_entry2){
+		.function = 1, .ebx = 0xff0f0800, .ecx = 0x20, .edx = 1
+	};
 	c->entries[1] = (struct kvm_cpuid_entry2){ .function = 0x40000000, .eax = 0x40000001 };
 	memcpy(&c->entries[1].ebx, "KVMK", 4);
 	memcpy(&c->entries[1].ecx, "VMKV", 4);
@@ -29,6 +31,7 @@ static struct kvm_cpuid2 *host_like(void)
 						   .index = 1,
 						   .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
 	c->entries[4] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .ecx = 0x3000 };
+	c->entries[5] = (struct kvm_cpuid_entry2){ .function = 0x80000001, .ecx = 0x5 };
 	return c;
 }
 
@@ -72,7 +75,7 @@ static void kvm_leaves_move_up(void **state)
 	assert_int_equal(e->eax, 0x40000101);
 	assert_memory_equal(&e->ebx, "KVMK", 4);
 	assert_int_equal(leaf(c, 0x40000101)->eax, 0x1234);
-	assert_int_equal(c->nent, 7);
+	assert_int_equal(c->nent, 8);
 	free(c);
 }
 
@@ -95,6 +98,17 @@ static void topology_per_vcpu(void **state)
 	free(c);
 }
 
+static void no_nested_virtualization(void **state)
+{
+	struct kvm_cpuid2 *c = host_like();
+	const struct cpuid_config cfg = { .apic_id = 0, .nr_cpus = 1 };
+
+	assert_int_equal(x86_cpuid__setup(c, CAP, &cfg), 0);
+	assert_false(leaf(c, 1)->ecx & 1u << 5);	 /* VMX */
+	assert_int_equal(leaf(c, 0x80000001)->ecx, 0x1); /* SVM gone, LAHF kept */
+	free(c);
+}
+
 static void no_tsc_deadline_unless_kvm_has_it(void **state)
 {
 	struct kvm_cpuid2 *c = host_like();
@@ -113,7 +127,7 @@ static void full_table_is_an_error(void **state)
 
 	c->entries[1].function = 0x7; /* no KVM leaves: cvmm needs two new entries */
 	c->entries[2].function = 0x8;
-	assert_int_equal(x86_cpuid__setup(c, 6, &cfg), -ENOSPC);
+	assert_int_equal(x86_cpuid__setup(c, 7, &cfg), -ENOSPC);
 	free(c);
 }
 
@@ -123,6 +137,7 @@ int main(void)
 		cmocka_unit_test(cvmm_leaves_and_signature),
 		cmocka_unit_test(kvm_leaves_move_up),
 		cmocka_unit_test(topology_per_vcpu),
+		cmocka_unit_test(no_nested_virtualization),
 		cmocka_unit_test(no_tsc_deadline_unless_kvm_has_it),
 		cmocka_unit_test(full_table_is_an_error),
 	};
