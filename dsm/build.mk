@@ -10,8 +10,22 @@ test-dsm-proto_SRCS := tests/unit/test-dsm-proto.c $(DSM_PURE_SRCS)
 
 DSM_SRCS += dsm/wire.c dsm/transport.c dsm/tp-tcp.c dsm/tp-loop.c dsm/uffd.c dsm/engine.c
 
+# rdma transport (docs/dsm.md, "RDMA transport"): every program that links
+# DSM_SRCS links DSM_LIBS. rdma-conn.c is its pure part (unit-tested).
+DSM_RDMA_SRCS := dsm/rdma-conn.c dsm/tp-rdma.c
+DSM_SRCS += $(DSM_RDMA_SRCS)
+DSM_LIBS := -libverbs
+
+UNIT_TESTS += test-dsm-rdma
+test-dsm-rdma_SRCS := tests/unit/test-dsm-rdma.c dsm/rdma-conn.c
+
+BINS += dsm-rdma-bench
+dsm-rdma-bench_SRCS := dsm/rdma-bench.c $(DSM_SRCS) $(LIB_SRCS)
+dsm-rdma-bench_LIBS := $(DSM_LIBS)
+
 BINS += dsm-stress
 dsm-stress_SRCS := dsm/stress.c $(DSM_SRCS) $(LIB_SRCS)
+dsm-stress_LIBS := $(DSM_LIBS)
 
 UNIT_TESTS += test-dsm-wire
 test-dsm-wire_SRCS := tests/unit/test-dsm-wire.c $(DSM_PURE_SRCS)
@@ -42,6 +56,8 @@ fuzz: $(DSM_FUZZ)
 # tests/integration/dsm-engine.sh.
 BINS += dsm-engine-test
 dsm-engine-test_SRCS := tests/integration/dsm-engine.c $(DSM_SRCS) $(LIB_SRCS)
+dsm-engine-test_LIBS := $(DSM_LIBS)
 
 BINS += dsm-bench
 dsm-bench_SRCS := dsm/bench.c $(DSM_SRCS) $(LIB_SRCS)
+dsm-bench_LIBS := $(DSM_LIBS)

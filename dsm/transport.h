@@ -65,8 +65,9 @@ struct dsm_transport {
 
 extern const struct dsm_transport_ops dsm_tcp_ops;
 extern const struct dsm_transport_ops dsm_loop_ops;
+extern const struct dsm_transport_ops dsm_rdma_ops; /* "rdma[:OPTIONS]", dsm/tp-rdma.c */
 
-/* The transport called name, or NULL. */
+/* The transport called name ("name" or "name:options"), or NULL. */
 const struct dsm_transport_ops *dsm_transport_find(const char *name);
 
 #endif
