@@ -3,6 +3,7 @@
 #   make              build everything into build/bin
 #   make test         deps -> unit -> integration -> sim, one summary line
 #   make test-unit    unit tier only (no KVM, no root, no network)
+#   make guest        the ported Linux guest: build/guest/{bzImage,initrd.cpio.gz}
 #   make demo         boot the emulated cluster and show what it can do
 #   make bench        benchmarks (ratios measured in one run)
 #   make SAN=1 ...    build with ASan+UBSan into build/san
@@ -55,7 +56,8 @@ endif
 # Debian packages this project needs (see docs/dependencies.md for why).
 DEB_PKGS := build-essential libcmocka-dev libsodium-dev clang \
 	qemu-system-x86 cpio kmod iproute2 \
-	libibverbs-dev librdmacm-dev rdma-core ibverbs-providers ibverbs-utils perftest
+	libibverbs-dev librdmacm-dev rdma-core ibverbs-providers ibverbs-utils perftest \
+	linux-source-6.1 flex bison bc libelf-dev xz-utils gcc-multilib
 
 all: binaries
 
@@ -113,24 +115,32 @@ $(DEPS_STAMP):
 	@mgmt/scripts/install-deps.sh $(DEB_PKGS)
 	@mkdir -p $(BUILD_ROOT) && touch $@
 
+# --- the guest --------------------------------------------------------------
+# The ported Linux and its initramfs, cached under ~/.cache/cvmm by their inputs.
+GUEST_DIR := $(BUILD_ROOT)/guest
+export CVMM_GUEST_DIR := $(abspath $(GUEST_DIR))
+
+guest: $(DEPS_STAMP)
+	@guest-port/build.sh $(GUEST_DIR)
+
 # --- tests ------------------------------------------------------------------
 TIER_RUNNER := tests/run-tier.sh
 export CVMM_BIN := $(abspath $(BIN))
 export CVMM_TBIN := $(abspath $(TBIN))
 
 test: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory binaries unit-binaries
+	@$(MAKE) --no-print-directory binaries unit-binaries guest
 	@$(TIER_RUNNER) unit integration sim
 
 test-unit: unit-binaries
 	@$(TIER_RUNNER) unit
 
 test-integration: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory binaries unit-binaries
+	@$(MAKE) --no-print-directory binaries unit-binaries guest
 	@$(TIER_RUNNER) integration
 
 test-sim: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory binaries
+	@$(MAKE) --no-print-directory binaries guest
 	@$(TIER_RUNNER) sim
 
 bench: $(DEPS_STAMP)
@@ -153,7 +163,7 @@ format-check:
 clean:
 	rm -rf $(BUILD_ROOT)/obj $(BUILD_ROOT)/bin $(BUILD_ROOT)/tests $(BUILD_ROOT)/san
 
-.PHONY: all binaries unit-binaries deps test test-unit test-integration test-sim \
+.PHONY: all binaries unit-binaries deps guest test test-unit test-integration test-sim \
 	bench demo format format-check clean
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -1,0 +1,110 @@
+#!/bin/bash
+# build.sh OUTDIR - build the cvmm guest: the ported Linux kernel and its initramfs.
+#
+#   OUTDIR/bzImage         Linux 6.1 i386 from Debian's linux-source-6.1, with
+#                          guest-port/series applied and guest-port/config/*.config
+#   OUTDIR/initrd.cpio.gz  busybox (i386, static), /init, and cvmm-guest-test
+#   OUTDIR/config          the kernel's .config
+#
+# Both are cached under $CVMM_CACHE/guest-KEY, KEY hashing every input (the
+# series and its patches, the config fragment, this script, the initramfs
+# sources, the versions of linux-source-6.1, busybox-static:i386 and gcc), so
+# an unchanged guest is never rebuilt and a changed one always is. OUTDIR then
+# gets copies. Progress goes to stderr; the full kernel build log is kept as
+# guest-KEY/build.log.
+set -euo pipefail
+
+out=${1:?usage: build.sh OUTDIR}
+here=$(cd "$(dirname "$0")" && pwd)
+: "${CVMM_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/cvmm}"
+debs=$CVMM_CACHE/debs
+jobs=$(nproc)
+tmp=""
+trap '[ -z "$tmp" ] || rm -rf "$tmp"' EXIT
+
+say() { echo "guest: $*" >&2; }
+die() { echo "guest: error: $*" >&2; exit 1; }
+
+pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
+
+tarball=/usr/src/linux-source-6.1.tar.xz
+[ -f "$tarball" ] || die "$tarball is missing: install the Debian package linux-source-6.1 (make deps)"
+command -v flex >/dev/null && command -v bison >/dev/null && command -v bc >/dev/null ||
+	die "flex, bison and bc are needed to build Linux (make deps)"
+[ -f /usr/lib32/libc.a ] || [ -f /usr/lib/i386-linux-gnu/libc.a ] ||
+	die "no 32-bit static libc: install gcc-multilib (make deps)"
+
+bb_pkg=busybox-static:i386
+bb_ver=$(apt-cache policy "$bb_pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
+if [ -z "$bb_ver" ] || [ "$bb_ver" = "(none)" ]; then
+	dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
+	apt-get update -q >/dev/null
+	bb_ver=$(apt-cache policy "$bb_pkg" | awk '/Candidate:/ {print $2}')
+fi
+[ -n "$bb_ver" ] && [ "$bb_ver" != "(none)" ] || die "apt has no $bb_pkg"
+
+patches=$(grep -v -e '^#' -e '^$' "$here/series" || true)
+key=$(
+	{
+		cat "$0" "$here/series" "$here"/config/*.config "$here"/initramfs/*
+		for p in $patches; do cat "$here/patches/$p"; done
+		echo "linux-source-6.1 $(pkg_version linux-source-6.1)"
+		echo "$bb_pkg $bb_ver"
+		gcc --version | head -n 1
+	} | sha256sum | cut -c1-16
+)
+cache=$CVMM_CACHE/guest-$key
+
+if [ -f "$cache/bzImage" ] && [ -f "$cache/initrd.cpio.gz" ]; then
+	say "kernel and initramfs $key (cached)"
+else
+	mkdir -p "$CVMM_CACHE"
+	tmp=$(mktemp -d "$CVMM_CACHE/.guest-$key.XXXXXX")
+	start=$(date +%s)
+	src=$tmp/linux
+
+	say "unpacking linux-source-6.1 $(pkg_version linux-source-6.1)"
+	mkdir -p "$src"
+	tar -xJf "$tarball" -C "$src" --strip-components=1
+
+	for p in $patches; do
+		say "applying $p"
+		patch -d "$src" -p1 --forward --quiet <"$here/patches/$p" ||
+			die "patch $p does not apply to linux-source-6.1 $(pkg_version linux-source-6.1)"
+	done
+
+	say "configuring: tinyconfig + $(ls "$here"/config/*.config | xargs -n1 basename | tr '\n' ' ')"
+	make -C "$src" -s ARCH=i386 tinyconfig >/dev/null
+	(cd "$src" && scripts/kconfig/merge_config.sh -m .config "$here"/config/*.config) >/dev/null
+	make -C "$src" -s ARCH=i386 olddefconfig >/dev/null
+	# A fragment option that Kconfig dropped (a missing dependency) is an error,
+	# not a surprise at boot.
+	missing=$(grep -h '^CONFIG_' "$here"/config/*.config | while read -r opt; do
+		grep -qx "$opt" "$src/.config" || echo "$opt"
+	done)
+	[ -z "$missing" ] || die "Kconfig did not keep: $(echo $missing) (a dependency is missing from the fragment)"
+
+	say "building bzImage with $jobs jobs (several minutes; log: guest-$key/build.log)"
+	make -C "$src" ARCH=i386 -j"$jobs" bzImage >"$tmp/build.log" 2>&1 &
+	mk=$!
+	while kill -0 $mk 2>/dev/null; do
+		sleep 30
+		kill -0 $mk 2>/dev/null &&
+			say "  $(grep -c '^  CC' "$tmp/build.log") files compiled, $(($(date +%s) - start))s"
+	done
+	wait $mk || { tail -n 30 "$tmp/build.log" >&2; die "the kernel build failed"; }
+
+	say "packing the initramfs"
+	mkdir -p "$tmp/out"
+	cp "$src/arch/x86/boot/bzImage" "$src/.config" "$tmp/out/"
+	mv "$tmp/out/.config" "$tmp/out/config"
+	mv "$tmp/build.log" "$tmp/out/"
+	"$here/initramfs/mkinitramfs.sh" "$bb_pkg" "$bb_ver" "$tmp/out/initrd.cpio.gz"
+	chmod 0755 "$tmp/out"
+	mv "$tmp/out" "$cache" 2>/dev/null || [ -f "$cache/bzImage" ] || die "cannot create $cache"
+	say "built $key in $(($(date +%s) - start))s"
+fi
+
+mkdir -p "$out"
+cp "$cache/bzImage" "$cache/initrd.cpio.gz" "$cache/config" "$out/"
+say "$out/bzImage and $out/initrd.cpio.gz ready"

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cvmm-guest-test: the workload the tests run inside the cvmm guest. It checks
+ * what a ccNUMA machine built from a cluster must get right, and says PASS or
+ * FAIL with the numbers behind it.
+ *
+ *   cvmm-guest-test memory [OPS]  one thread per CPU, each pinned to its CPU:
+ *       atomic increments on shared counters, checksummed records written by
+ *       one CPU and verified by all, checksummed writes to node-local memory;
+ *       meanwhile one thread migrates across every CPU checking that
+ *       CLOCK_MONOTONIC never goes back. Totals must match exactly.
+ *   cvmm-guest-test locks [OPS]   one thread per CPU hammering one mutex: the
+ *       futex and the kernel's spinlocks under contention. The counter the
+ *       mutex protects must equal the number of increments.
+ *
+ * Built static for i386 (gcc -m32 -static), so it needs nothing in the guest.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CPUS       64
+#define COUNTERS       64
+#define RECORDS_PER_CPU 64
+#define RECORD_WORDS   14
+#define LOCAL_BYTES    (256 * 1024)
+
+struct record {
+	uint32_t seq;
+	uint32_t writer;
+	uint32_t data[RECORD_WORDS];
+	uint32_t sum; /* over seq, writer and data */
+};
+
+struct shared {
+	uint32_t counters[COUNTERS];
+	struct record records[MAX_CPUS][RECORDS_PER_CPU];
+	uint64_t clock_checks;
+	uint64_t clock_backwards;
+	uint64_t migrations;
+	pthread_mutex_t lock;
+	uint64_t locked_counter;
+	pthread_barrier_t start;
+};
+
+struct worker {
+	pthread_t thread;
+	int cpu;
+	unsigned long ops;
+	struct shared *sh;
+	uint64_t increments;
+	uint64_t local_bad;
+	int pin_error;
+};
+
+static int ncpus;
+
+static uint32_t rng(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static uint32_t record_sum(const struct record *r)
+{
+	uint32_t sum = r->seq * 2654435761u ^ r->writer;
+
+	for (int i = 0; i < RECORD_WORDS; i++)
+		sum = (sum << 5 | sum >> 27) ^ r->data[i];
+	return sum;
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *memory_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	uint32_t seed = 0x9e3779b9u * (uint32_t)(w->cpu + 1);
+	/* First touched after pinning: the kernel places it on this CPU's node. */
+	uint32_t *local;
+
+	w->pin_error = pin(w->cpu);
+	local = malloc(LOCAL_BYTES);
+	if (!local) {
+		w->local_bad = 1;
+		return NULL;
+	}
+	pthread_barrier_wait(&sh->start);
+	for (unsigned long op = 0; op < w->ops; op++) {
+		uint32_t r = rng(&seed);
+		struct record *rec = &sh->records[w->cpu][r % RECORDS_PER_CPU];
+		struct record tmp;
+
+		__atomic_fetch_add(&sh->counters[r % COUNTERS], 1, __ATOMIC_SEQ_CST);
+		w->increments++;
+
+		/* A record is written whole, then published by its checksum. */
+		tmp.seq = (uint32_t)op;
+		tmp.writer = (uint32_t)w->cpu;
+		for (int i = 0; i < RECORD_WORDS; i++)
+			tmp.data[i] = rng(&seed);
+		tmp.sum = record_sum(&tmp);
+		memcpy(rec, &tmp, sizeof(tmp));
+
+		local[(r >> 8) % (LOCAL_BYTES / 4)] = r;
+		if (local[(r >> 8) % (LOCAL_BYTES / 4)] != r)
+			w->local_bad++;
+	}
+	free(local);
+	return NULL;
+}
+
+/* Migrates across every CPU, checking that the monotonic clock never goes back. */
+static void *clock_walker(void *arg)
+{
+	struct shared *sh = arg;
+	uint64_t last = now_ns();
+
+	pthread_barrier_wait(&sh->start);
+	for (int round = 0; round < 200; round++) {
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			uint64_t t;
+
+			if (pin(cpu) == 0)
+				sh->migrations++;
+			for (int k = 0; k < 10; k++) {
+				t = now_ns();
+				sh->clock_checks++;
+				if (t < last)
+					sh->clock_backwards++;
+				last = t;
+			}
+		}
+	}
+	return NULL;
+}
+
+static int test_memory(unsigned long ops)
+{
+	struct shared *sh = calloc(1, sizeof(*sh));
+	struct worker w[MAX_CPUS];
+	uint64_t expected = 0, counted = 0, bad_records = 0, local_bad = 0, unpinned = 0;
+	pthread_t walker;
+
+	if (!sh)
+		return 1;
+	pthread_barrier_init(&sh->start, NULL, (unsigned int)ncpus + 1);
+	for (int i = 0; i < ncpus; i++) {
+		w[i] = (struct worker){ .cpu = i, .ops = ops, .sh = sh };
+		pthread_create(&w[i].thread, NULL, memory_worker, &w[i]);
+	}
+	pthread_create(&walker, NULL, clock_walker, sh);
+	for (int i = 0; i < ncpus; i++) {
+		pthread_join(w[i].thread, NULL);
+		expected += w[i].increments;
+		local_bad += w[i].local_bad;
+		unpinned += w[i].pin_error != 0;
+	}
+	pthread_join(walker, NULL);
+
+	for (int c = 0; c < COUNTERS; c++)
+		counted += sh->counters[c];
+	/* Every record is read here, on one CPU, whichever CPU wrote it. */
+	for (int cpu = 0; cpu < ncpus; cpu++)
+		for (int r = 0; r < RECORDS_PER_CPU; r++) {
+			const struct record *rec = &sh->records[cpu][r];
+
+			if (rec->sum == 0 && rec->seq == 0 && rec->writer == 0)
+				continue; /* never written */
+			if (rec->writer != (uint32_t)cpu || rec->sum != record_sum(rec))
+				bad_records++;
+		}
+
+	if (counted == expected && !bad_records && !local_bad && !unpinned &&
+	    !sh->clock_backwards) {
+		printf("cvmm-guest-test: memory: PASS threads=%d increments=%llu "
+		       "migrations=%llu clock_checks=%llu\n",
+		       ncpus, (unsigned long long)counted, (unsigned long long)sh->migrations,
+		       (unsigned long long)sh->clock_checks);
+		return 0;
+	}
+	printf("cvmm-guest-test: memory: FAIL threads=%d increments=%llu expected=%llu "
+	       "bad_records=%llu local_bad=%llu unpinned=%llu clock_backwards=%llu\n",
+	       ncpus, (unsigned long long)counted, (unsigned long long)expected,
+	       (unsigned long long)bad_records, (unsigned long long)local_bad,
+	       (unsigned long long)unpinned, (unsigned long long)sh->clock_backwards);
+	return 1;
+}
+
+static void *lock_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+
+	w->pin_error = pin(w->cpu);
+	pthread_barrier_wait(&sh->start);
+	for (unsigned long i = 0; i < w->ops; i++) {
+		pthread_mutex_lock(&sh->lock);
+		sh->locked_counter++;
+		pthread_mutex_unlock(&sh->lock);
+		w->increments++;
+	}
+	return NULL;
+}
+
+static int test_locks(unsigned long ops)
+{
+	struct shared *sh = calloc(1, sizeof(*sh));
+	struct worker w[MAX_CPUS];
+	uint64_t expected = 0;
+	uint64_t t0;
+
+	if (!sh)
+		return 1;
+	pthread_mutex_init(&sh->lock, NULL);
+	pthread_barrier_init(&sh->start, NULL, (unsigned int)ncpus);
+	t0 = now_ns();
+	for (int i = 0; i < ncpus; i++) {
+		w[i] = (struct worker){ .cpu = i, .ops = ops, .sh = sh };
+		pthread_create(&w[i].thread, NULL, lock_worker, &w[i]);
+	}
+	for (int i = 0; i < ncpus; i++) {
+		pthread_join(w[i].thread, NULL);
+		expected += w[i].increments;
+	}
+	if (sh->locked_counter == expected) {
+		printf("cvmm-guest-test: locks: PASS threads=%d increments=%llu ms=%llu\n", ncpus,
+		       (unsigned long long)expected,
+		       (unsigned long long)((now_ns() - t0) / 1000000));
+		return 0;
+	}
+	printf("cvmm-guest-test: locks: FAIL threads=%d counter=%llu expected=%llu\n", ncpus,
+	       (unsigned long long)sh->locked_counter, (unsigned long long)expected);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long ops;
+
+	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpus < 1 || ncpus > MAX_CPUS) {
+		fprintf(stderr, "cvmm-guest-test: %d CPUs online; 1 to %d supported\n", ncpus,
+			MAX_CPUS);
+		return 2;
+	}
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: cvmm-guest-test memory|locks [OPS]\n");
+		return 2;
+	}
+	ops = argc == 3 ? strtoul(argv[2], NULL, 10) : 20000;
+	if (!strcmp(argv[1], "memory"))
+		return test_memory(ops);
+	if (!strcmp(argv[1], "locks"))
+		return test_locks(ops);
+	fprintf(stderr, "cvmm-guest-test: unknown test '%s' (memory, locks)\n", argv[1]);
+	return 2;
+}
