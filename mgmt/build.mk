@@ -12,3 +12,11 @@ test-sim-launcher_SRCS := tests/unit/test-sim-launcher.c mgmt/sim/launcher.c
 test-sim-qemu_SRCS := tests/unit/test-sim-qemu.c mgmt/sim/qemu.c
 test-sim-image_SRCS := tests/unit/test-sim-image.c mgmt/sim/image.c $(LIB_SRCS)
 test-sim-image_LIBS := -lsodium
+
+# Virtual computer descriptions (JSON, parsed with jansson).
+MGMT_VC_SRCS := mgmt/vc/vc.c
+MGMT_SRCS += $(MGMT_VC_SRCS)
+MGMT_LIBS += -ljansson
+UNIT_TESTS += test-vc
+test-vc_SRCS := tests/unit/test-vc.c $(MGMT_VC_SRCS) $(LIB_SRCS)
+test-vc_LIBS := -ljansson
