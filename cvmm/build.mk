@@ -12,7 +12,7 @@ LIB_SRCS := cvmm/lib/log.c cvmm/lib/parse.c cvmm/lib/fdio.c
 CVMM_MAIN_SRCS := cvmm/main.c
 
 # The monitor (`cvmm run`): generic parts, then the x86 arch hooks.
-CVMM_CORE_SRCS := cvmm/mem.c cvmm/bus.c cvmm/vm.c cvmm/exit.c
+CVMM_CORE_SRCS := cvmm/mem.c cvmm/bus.c cvmm/vm.c cvmm/exit.c cvmm/hypercall.c
 CVMM_X86_SRCS := cvmm/x86/acpi.c cvmm/x86/boot.c cvmm/x86/cpuid.c cvmm/x86/exit.c \
 	cvmm/x86/vcpu_state.c
 CVMM_SRCS := cvmm/builtin-run.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
@@ -31,3 +31,8 @@ test-exit_SRCS := tests/unit/test-exit.c $(CVMM_CORE_SRCS) cvmm/x86/exit.c drive
 	drivers/serial8250.c drivers/acpi_pm.c $(LIB_SRCS)
 test-vcpu-state_SRCS := tests/unit/test-vcpu-state.c cvmm/x86/vcpu_state.c
 test-cpuid_SRCS := tests/unit/test-cpuid.c cvmm/x86/cpuid.c
+
+# Hypercall dispatch with a recording MSI sink: no /dev/kvm.
+UNIT_TESTS += test-hypercall
+test-hypercall_SRCS := tests/unit/test-hypercall.c cvmm/hypercall.c cvmm/vm.c cvmm/mem.c cvmm/bus.c \
+	drivers/ioapic.c $(LIB_SRCS)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 #include <linux/kvm.h>
 
 #include "cvmm/exit.h"
+#include "cvmm/hypercall.h"
 #include "cvmm/lib/log.h"
 
 /*
@@ -18,6 +20,15 @@ static enum vm_stop handle_io(struct vm *vm, struct kvm_run *run)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 
+	/* Hypercalls block (SPIN_WAIT): they never run under dev_lock. */
+	if (run->io.port == HC_PORT && vm->hc) {
+		if (is_write && run->io.size == 4 && run->io.count == 1)
+			return arch__hypercall(vm, run);
+		hypercall__malformed(vm);
+		if (!is_write)
+			memset(data, 0, (size_t)run->io.size * run->io.count);
+		return VM_RUNNING;
+	}
 	if (run->io.size != 1 && run->io.size != 2 && run->io.size != 4) {
 		pr_err("port I/O of %u bytes at 0x%x", run->io.size, run->io.port);
 		return VM_STOP_KVM;

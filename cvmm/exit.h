@@ -25,4 +25,11 @@ enum vm_stop vcpu__handle_exit(struct vm *vm, struct kvm_run *run);
  */
 int arch__handle_exit(struct vm *vm, struct kvm_run *run);
 
+/*
+ * A hypercall: an OUT to HC_PORT (cvmm/hypercall.h). The arch code reads the
+ * arguments from the vCPU's registers, dispatches, and writes the result
+ * back. Same return convention as vcpu__handle_exit().
+ */
+enum vm_stop arch__hypercall(struct vm *vm, struct kvm_run *run);
+
 #endif

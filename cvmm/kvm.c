@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <linux/kvm.h>
 
+#include "cvmm/hypercall.h"
 #include "cvmm/kvm.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/x86/arch.h"
@@ -154,6 +155,9 @@ int kvm__vm_create(struct vm *vm, const struct vm_config *cfg)
 	ret = set_memory(vm);
 	if (ret)
 		goto out;
+	ret = hypercall__init(vm);
+	if (ret)
+		goto out;
 	ret = create_vcpus(vm);
 	if (ret)
 		goto out;
@@ -179,6 +183,7 @@ void kvm__vm_destroy(struct vm *vm)
 	/* Devices only exist if every vCPU does; exit functions accept NULL state. */
 	devices__exit(vm);
 	destroy_vcpus(vm);
+	hypercall__exit(vm);
 	guest_mem__exit(&vm->mem);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);

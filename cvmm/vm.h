@@ -19,6 +19,7 @@ struct kvm_run;
 struct uart8250;
 struct ioapic;
 struct acpi_pm;
+struct hypercalls;
 
 /*
  * Why the VM stopped. The numbering is internal; cmd_run maps each reason
@@ -78,6 +79,9 @@ struct vm {
 	 * multi-node monitor can route to remote vCPUs (DESIGN.md §3.8).
 	 */
 	int (*signal_msi)(struct vm *vm, uint64_t addr, uint32_t data);
+
+	/* Hypercall state and counters (cvmm/hypercall.c). */
+	struct hypercalls *hc;
 
 	_Atomic int stop_reason; /* enum vm_stop; the first reason wins */
 	int stop_event;		 /* eventfd, written once on stop; -1 if none */
