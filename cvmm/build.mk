@@ -13,7 +13,7 @@ CVMM_MAIN_SRCS := cvmm/main.c
 
 # The monitor (`cvmm run`): generic parts, then the x86 arch hooks.
 CVMM_CORE_SRCS := cvmm/mem.c cvmm/bus.c cvmm/vm.c cvmm/exit.c cvmm/hypercall.c
-CVMM_X86_SRCS := cvmm/x86/acpi.c cvmm/x86/boot.c cvmm/x86/cpuid.c cvmm/x86/exit.c \
+CVMM_X86_SRCS := cvmm/x86/acpi.c cvmm/x86/bios.c cvmm/x86/boot.c cvmm/x86/cpuid.c cvmm/x86/exit.c \
 	cvmm/x86/vcpu_state.c
 CVMM_SRCS := cvmm/builtin-run.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
 	$(CVMM_CORE_SRCS) $(CVMM_X86_SRCS)
@@ -24,8 +24,9 @@ cvmm_SRCS = $(CVMM_MAIN_SRCS) $(CVMM_SRCS) $(MGMT_SRCS) $(DRIVERS_SRCS) $(LIB_SR
 cvmm_LIBS = $(CVMM_LIBS) $(MGMT_LIBS)
 
 # Unit tests of the monitor: no /dev/kvm, no threads.
-UNIT_TESTS += test-acpi test-boot test-exit test-vcpu-state test-cpuid
+UNIT_TESTS += test-acpi test-bios test-boot test-exit test-vcpu-state test-cpuid
 test-acpi_SRCS := tests/unit/test-acpi.c cvmm/x86/acpi.c
+test-bios_SRCS := tests/unit/test-bios.c cvmm/x86/bios.c
 test-boot_SRCS := tests/unit/test-boot.c cvmm/x86/boot.c cvmm/mem.c $(LIB_SRCS)
 test-exit_SRCS := tests/unit/test-exit.c $(CVMM_CORE_SRCS) cvmm/x86/exit.c drivers/ioapic.c \
 	drivers/serial8250.c drivers/acpi_pm.c $(LIB_SRCS)

@@ -38,7 +38,10 @@ static enum vm_stop handle_io(struct vm *vm, struct kvm_run *run)
 		int ret = io_bus__access(&vm->pio, run->io.port, data + i * run->io.size,
 					 run->io.size, is_write);
 
-		if (ret && ret != -ENOENT)
+		if (ret == -ENOENT)
+			pr_debug("pio %s 0x%x/%u: no device", is_write ? "write" : "read",
+				 run->io.port, run->io.size);
+		else if (ret)
 			pr_debug("pio %s 0x%x: %d", is_write ? "write" : "read", run->io.port, ret);
 	}
 	pthread_mutex_unlock(&vm->dev_lock);

@@ -16,8 +16,9 @@
 #include "cvmm/lib/log.h"
 
 /*
- * After a triple fault or a KVM failure, the registers say where the guest
- * was: one line, enough to tell a loader bug from a guest bug.
+ * After a triple fault, a KVM failure or a timeout, the registers say where
+ * the guest was: one line, enough to tell a loader bug from a guest bug or
+ * to look a hang up in the guest's System.map.
  */
 static void dump_state(const struct vcpu *vcpu)
 {
@@ -61,6 +62,9 @@ static void *vcpu_thread(void *arg)
 		if (stop != VM_RUNNING)
 			vm__request_stop(vm, stop);
 	}
+	/* A guest that ran out of time: where each vCPU was stuck. */
+	if (vm__stop_reason(vm) == VM_STOP_TIMEOUT)
+		dump_state(vcpu);
 	return NULL;
 }
 

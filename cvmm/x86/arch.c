@@ -9,6 +9,7 @@
 #include "cvmm/vm.h"
 #include "cvmm/x86/acpi.h"
 #include "cvmm/x86/arch.h"
+#include "cvmm/x86/bios.h"
 #include "cvmm/x86/boot.h"
 #include "cvmm/x86/cpuid.h"
 #include "drivers/acpi_pm.h"
@@ -104,6 +105,7 @@ int arch__setup_firmware(struct vm *vm, unsigned long *rsdp)
 	};
 	struct acpi_layout layout;
 	uint8_t *tables = guest_mem__ptr(&vm->mem, ACPI_TABLES_BASE, ACPI_TABLES_MAX);
+	uint8_t *stub;
 	int ret;
 
 	if (!tables)
@@ -114,7 +116,13 @@ int arch__setup_firmware(struct vm *vm, unsigned long *rsdp)
 		return ret;
 	}
 	*rsdp = ACPI_TABLES_BASE + layout.rsdp;
-	return 0;
+
+	/* Linux's BIOS reboot method jumps here (cvmm/x86/bios.h). */
+	stub = guest_mem__ptr(&vm->mem, BIOS_RESET_VECTOR, BIOS_RESET_VECTOR_LEN);
+	if (!stub)
+		return -EFAULT;
+	ret = x86_bios__reset_stub(stub, BIOS_RESET_VECTOR_LEN, ACPI_PM_RESET, ACPI_PM_RESET_VALUE);
+	return ret < 0 ? ret : 0;
 }
 
 static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type)

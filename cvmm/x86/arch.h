@@ -14,7 +14,7 @@ struct boot_entry;
 int arch__vm_init(struct vm *vm);
 /* Each vCPU after creation: CPUID. */
 int arch__vcpu_init(struct vm *vm, struct vcpu *vcpu);
-/* ACPI tables into guest RAM; *rsdp gets their root. */
+/* ACPI tables and the reset-vector stub into guest RAM; *rsdp: the tables' root. */
 int arch__setup_firmware(struct vm *vm, unsigned long *rsdp);
 /* The BSP's registers for the boot protocol's 32-bit entry. */
 int arch__boot_bsp(struct vcpu *bsp, const struct boot_entry *entry);
