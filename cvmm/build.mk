@@ -37,3 +37,7 @@ test-cpuid_SRCS := tests/unit/test-cpuid.c cvmm/x86/cpuid.c
 UNIT_TESTS += test-hypercall
 test-hypercall_SRCS := tests/unit/test-hypercall.c cvmm/hypercall.c cvmm/vm.c cvmm/mem.c cvmm/bus.c \
 	drivers/ioapic.c $(LIB_SRCS)
+
+# --numa into SRAT/SLIT ranges.
+UNIT_TESTS += test-numa
+test-numa_SRCS := tests/unit/test-numa.c cvmm/numa.c $(LIB_SRCS)

@@ -16,6 +16,11 @@
 #define MADT_LAPIC_LEN	8
 #define MADT_IOAPIC_LEN 12
 #define MADT_NMI_LEN	6
+#define SRAT_HDR_LEN	48 /* header, reserved u32 (1), reserved u64 */
+#define SRAT_CPU_LEN	16
+#define SRAT_MEM_LEN	40
+#define SLIT_LOCAL	10
+#define SLIT_REMOTE	20
 
 /* FADT flags (5.2.9, table 5.10) */
 #define FADT_RESET_REG_SUP (1u << 10)
@@ -192,6 +197,76 @@ static uint32_t build_fadt(uint8_t *t, const struct acpi_config *cfg, uint64_t d
 	return FADT_LEN;
 }
 
+/* SRAT (5.2.16), revision 3: every vCPU's and every RAM range's node. */
+static uint32_t srat_len(const struct acpi_config *cfg)
+{
+	return SRAT_HDR_LEN + cfg->nr_cpus * SRAT_CPU_LEN + cfg->numa->nr_mem * SRAT_MEM_LEN;
+}
+
+static uint32_t build_srat(uint8_t *t, const struct acpi_config *cfg)
+{
+	const struct acpi_numa *numa = cfg->numa;
+	uint32_t len = srat_len(cfg);
+	uint8_t *p = t + SRAT_HDR_LEN;
+
+	memset(t, 0, len);
+	put_header(t, "SRAT", len, 3);
+	put32(t + 36, 1); /* reserved, 1 for compatibility */
+	for (unsigned int i = 0; i < cfg->nr_cpus; i++, p += SRAT_CPU_LEN) {
+		put8(p + 0, 0); /* processor local APIC affinity */
+		put8(p + 1, SRAT_CPU_LEN);
+		put8(p + 2, numa->cpu_node[i]); /* proximity domain [7:0] */
+		put8(p + 3, (uint8_t)i);	/* APIC ID */
+		put32(p + 4, 1);		/* enabled */
+	}
+	for (unsigned int i = 0; i < numa->nr_mem; i++, p += SRAT_MEM_LEN) {
+		put8(p + 0, 1); /* memory affinity */
+		put8(p + 1, SRAT_MEM_LEN);
+		put32(p + 2, numa->mem[i].node);
+		put64(p + 8, numa->mem[i].base);
+		put64(p + 16, numa->mem[i].len);
+		put32(p + 28, 1); /* enabled */
+	}
+	set_checksum(t, len);
+	return len;
+}
+
+/* SLIT (5.2.17): 10 on the diagonal, 20 elsewhere. */
+static uint32_t slit_len(const struct acpi_config *cfg)
+{
+	return HDR_LEN + 8 + cfg->numa->nr_nodes * cfg->numa->nr_nodes;
+}
+
+static uint32_t build_slit(uint8_t *t, const struct acpi_config *cfg)
+{
+	unsigned int n = cfg->numa->nr_nodes;
+	uint32_t len = slit_len(cfg);
+
+	put_header(t, "SLIT", len, 1);
+	put64(t + HDR_LEN, n);
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = 0; j < n; j++)
+			put8(t + HDR_LEN + 8 + i * n + j, i == j ? SLIT_LOCAL : SLIT_REMOTE);
+	set_checksum(t, len);
+	return len;
+}
+
+static int check_numa(const struct acpi_config *cfg)
+{
+	const struct acpi_numa *numa = cfg->numa;
+
+	if (!numa->nr_nodes || numa->nr_nodes > ACPI_MAX_NODES || !numa->nr_mem ||
+	    numa->nr_mem > ACPI_MAX_MEM_RANGES)
+		return -EINVAL;
+	for (unsigned int i = 0; i < cfg->nr_cpus; i++)
+		if (numa->cpu_node[i] >= numa->nr_nodes)
+			return -EINVAL;
+	for (unsigned int i = 0; i < numa->nr_mem; i++)
+		if (numa->mem[i].node >= numa->nr_nodes)
+			return -EINVAL;
+	return 0;
+}
+
 static uint32_t build_xsdt(uint8_t *t, const uint64_t *entries, unsigned int n)
 {
 	uint32_t len = HDR_LEN + 8 * n;
@@ -236,18 +311,27 @@ static uint32_t align16(uint32_t v)
 int acpi__build(const struct acpi_config *cfg, uint64_t base, uint8_t *buf, size_t len,
 		struct acpi_layout *l)
 {
-	uint64_t entries[2];
+	unsigned int n = cfg->numa ? 4 : 2; /* XSDT/RSDT entries */
+	uint64_t entries[4];
 
-	if (!cfg->nr_cpus || cfg->nr_cpus > 255)
+	if (!cfg->nr_cpus || cfg->nr_cpus > ACPI_MAX_CPUS)
 		return -EINVAL;
-	/* Every table 16-byte aligned, in this order. */
+	if (cfg->numa && check_numa(cfg))
+		return -EINVAL;
+	/* Every table 16-byte aligned, in this order; SRAT and SLIT last. */
 	l->rsdp = 0;
 	l->xsdt = align16(l->rsdp + RSDP_LEN);
-	l->rsdt = align16(l->xsdt + HDR_LEN + 8 * 2);
-	l->fadt = align16(l->rsdt + HDR_LEN + 4 * 2);
+	l->rsdt = align16(l->xsdt + HDR_LEN + 8 * n);
+	l->fadt = align16(l->rsdt + HDR_LEN + 4 * n);
 	l->madt = align16(l->fadt + FADT_LEN);
 	l->dsdt = align16(l->madt + madt_len(cfg));
 	l->size = l->dsdt + HDR_LEN + DSDT_AML_LEN;
+	l->srat = l->slit = 0;
+	if (cfg->numa) {
+		l->srat = align16(l->size);
+		l->slit = align16(l->srat + srat_len(cfg));
+		l->size = l->slit + slit_len(cfg);
+	}
 	if (l->size > len)
 		return -ENOSPC;
 
@@ -257,8 +341,14 @@ int acpi__build(const struct acpi_config *cfg, uint64_t base, uint8_t *buf, size
 	build_fadt(buf + l->fadt, cfg, base + l->dsdt);
 	entries[0] = base + l->fadt;
 	entries[1] = base + l->madt;
-	build_xsdt(buf + l->xsdt, entries, 2);
-	build_rsdt(buf + l->rsdt, entries, 2);
+	if (cfg->numa) {
+		build_srat(buf + l->srat, cfg);
+		build_slit(buf + l->slit, cfg);
+		entries[2] = base + l->srat;
+		entries[3] = base + l->slit;
+	}
+	build_xsdt(buf + l->xsdt, entries, n);
+	build_rsdt(buf + l->rsdt, entries, n);
 	build_rsdp(buf + l->rsdp, base + l->rsdt, base + l->xsdt);
 	return 0;
 }

@@ -181,6 +181,100 @@ static void bad_configs_and_small_buffers_rejected(void **state)
 	assert_int_equal(acpi__build(&cfg2, BASE, buf, l.size, &x), 0);
 }
 
+/* Two nodes of 512 MiB, one vCPU each: what `--numa 0:cpus=0,mem=512M --numa 1:cpus=1,mem=512M` gives. */
+static const struct acpi_numa numa2 = {
+	.nr_nodes = 2,
+	.cpu_node = { 0, 1 },
+	.nr_mem = 2,
+	.mem = { { 0, 512ull << 20, 0 }, { 512ull << 20, 512ull << 20, 1 } },
+};
+
+static int build_numa(void **state)
+{
+	struct acpi_config c = cfg2;
+
+	c.numa = &numa2;
+	memset(buf, 0xee, sizeof(buf));
+	return acpi__build(&c, BASE, buf, sizeof(buf), &l);
+}
+
+static void numa_tables_listed_after_fadt_and_madt(void **state)
+{
+	assert_int_equal(le32(buf + l.xsdt + 4), 36 + 4 * 8);
+	assert_int_equal(le32(buf + l.rsdt + 4), 36 + 4 * 4);
+	assert_int_equal(acpi__sum(buf + l.xsdt, 36 + 4 * 8), 0);
+	assert_int_equal(acpi__sum(buf + l.rsdt, 36 + 4 * 4), 0);
+	assert_int_equal(le64(buf + l.xsdt + 36), BASE + l.fadt);
+	assert_int_equal(le64(buf + l.xsdt + 44), BASE + l.madt);
+	assert_int_equal(le64(buf + l.xsdt + 52), BASE + l.srat);
+	assert_int_equal(le64(buf + l.xsdt + 60), BASE + l.slit);
+	assert_int_equal(le32(buf + l.rsdt + 44), BASE + l.srat);
+	assert_int_equal(le32(buf + l.rsdt + 48), BASE + l.slit);
+	assert_int_equal(l.srat % 16, 0);
+	assert_int_equal(l.slit % 16, 0);
+}
+
+static void srat_byte_for_byte(void **state)
+{
+	/* clang-format off */
+	static const uint8_t body[] = {
+		1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* reserved (1), reserved */
+		/* processor local APIC affinity: domain 0, APIC 0, enabled */
+		0, 16, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		/* domain 1, APIC 1 */
+		0, 16, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		/* memory affinity: domain 0, base 0, length 512M, enabled */
+		1, 40, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0,  0, 0, 0, 0x20, 0, 0, 0, 0,
+		0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		/* domain 1, base 512M, length 512M */
+		1, 40, 1, 0, 0, 0, 0, 0,
+		0, 0, 0, 0x20, 0, 0, 0, 0,  0, 0, 0, 0x20, 0, 0, 0, 0,
+		0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	};
+	/* clang-format on */
+	const uint8_t *t = buf + l.srat;
+
+	assert_memory_equal(t, "SRAT", 4);
+	assert_int_equal(le32(t + 4), 36 + sizeof(body));
+	assert_int_equal(t[8], 3);
+	assert_int_equal(acpi__sum(t, 36 + sizeof(body)), 0);
+	assert_memory_equal(t + 36, body, sizeof(body));
+}
+
+static void slit_byte_for_byte(void **state)
+{
+	static const uint8_t body[] = { 2, 0, 0, 0, 0, 0, 0, 0, 10, 20, 20, 10 };
+	const uint8_t *t = buf + l.slit;
+
+	assert_memory_equal(t, "SLIT", 4);
+	assert_int_equal(le32(t + 4), 36 + sizeof(body));
+	assert_int_equal(t[8], 1);
+	assert_int_equal(acpi__sum(t, 36 + sizeof(body)), 0);
+	assert_memory_equal(t + 36, body, sizeof(body));
+	assert_int_equal(l.size, l.slit + 36 + sizeof(body));
+}
+
+static void bad_numa_rejected(void **state)
+{
+	struct acpi_config c = cfg2;
+	struct acpi_numa n = numa2;
+	struct acpi_layout x;
+
+	c.numa = &n;
+	n.cpu_node[1] = 2; /* no such node */
+	assert_int_equal(acpi__build(&c, BASE, buf, sizeof(buf), &x), -EINVAL);
+	n = numa2;
+	n.mem[1].node = 2;
+	assert_int_equal(acpi__build(&c, BASE, buf, sizeof(buf), &x), -EINVAL);
+	n = numa2;
+	n.nr_nodes = 0;
+	assert_int_equal(acpi__build(&c, BASE, buf, sizeof(buf), &x), -EINVAL);
+	n = numa2;
+	n.nr_mem = 0;
+	assert_int_equal(acpi__build(&c, BASE, buf, sizeof(buf), &x), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +286,10 @@ int main(void)
 		cmocka_unit_test_setup(dsdt_byte_for_byte, build),
 		cmocka_unit_test(madt_grows_with_cpus),
 		cmocka_unit_test_setup(bad_configs_and_small_buffers_rejected, build),
+		cmocka_unit_test_setup(numa_tables_listed_after_fadt_and_madt, build_numa),
+		cmocka_unit_test_setup(srat_byte_for_byte, build_numa),
+		cmocka_unit_test_setup(slit_byte_for_byte, build_numa),
+		cmocka_unit_test(bad_numa_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
