@@ -431,7 +431,7 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 		return -EINVAL;
 	}
 	if (!dsm_transport_find(cfg->transport)) {
-		pr_err("dsm: unknown transport '%s' (tcp, loop)",
+		pr_err("dsm: unknown transport '%s' (tcp, loop, rdma[:OPTIONS])",
 		       cfg->transport ? cfg->transport : "");
 		return -EINVAL;
 	}

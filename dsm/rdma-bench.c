@@ -195,8 +195,8 @@ static int measure(struct node *n)
 		lat[p - 1] = now_ns() - t0;
 	}
 	pct(lat, o->pages, &fm, &fp);
-	printf("dsm-rdma-bench: transport %s, %u nodes, %u echoes, %u read faults\n",
-	       o->transport, o->nnodes, cnt, o->pages);
+	printf("dsm-rdma-bench: transport %s, %u nodes, %u echoes, %u read faults\n", o->transport,
+	       o->nnodes, cnt, o->pages);
 	printf("  %-28s median %9.1f us   p99 %9.1f us\n", "round trip 0 B -> 0 B", r0m, r0p);
 	printf("  %-28s median %9.1f us   p99 %9.1f us\n", "round trip 0 B -> 4 KiB", r4m, r4p);
 	printf("  %-28s median %9.1f us   p99 %9.1f us   %.2fx the 4 KiB round trip\n",
@@ -282,8 +282,8 @@ static int run_fail(struct opts *o)
 	res_counts(during);
 	printf("dsm-rdma-bench: node %u: verbs objects before start: pd %lu cq %lu qp %lu mr %lu; "
 	       "running: pd %lu cq %lu qp %lu mr %lu\n",
-	       o->node, before[0], before[1], before[2], before[3], during[0], during[1],
-	       during[2], during[3]);
+	       o->node, before[0], before[1], before[2], before[3], during[0], during[1], during[2],
+	       during[3]);
 	pthread_create(&th, NULL, traffic, &n);
 	deadline = t_start + (o->kill_after_ms + 3000ull) * 1000000ull;
 	while (n.failed_peer < 0 && now_ns() < deadline)
@@ -372,8 +372,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .pages = 500, .echoes = 500, .transport = "rdma", .kill_node = -1,
-			  .kill_after_ms = 2000, .node = ~0u, .listen_fd = -1 };
+	struct opts o = { .pages = 500,
+			  .echoes = 500,
+			  .transport = "rdma",
+			  .kill_node = -1,
+			  .kill_after_ms = 2000,
+			  .node = ~0u,
+			  .listen_fd = -1 };
 	char *join = NULL, *tok, *save = NULL;
 	unsigned long v;
 	int c, bad = 0, rc;

@@ -225,7 +225,8 @@ int dsm_rdma_imm_parse(uint32_t imm, enum dsm_rdma_imm_kind *kind, uint32_t *cre
 
 void dsm_rdma_credits_init(struct dsm_rdma_credits *c, uint32_t peer_depth, uint32_t our_depth)
 {
-	*c = (struct dsm_rdma_credits){ .depth = peer_depth, .rdepth = our_depth,
+	*c = (struct dsm_rdma_credits){ .depth = peer_depth,
+					.rdepth = our_depth,
 					.credits = peer_depth };
 }
 

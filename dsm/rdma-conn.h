@@ -62,8 +62,8 @@ const char *dsm_rdma_payload_name(enum dsm_rdma_payload p);
 #define DSM_RDMA_INFO_LEN     64
 
 struct dsm_rdma_info {
-	uint32_t qpn;	    /* 24 bits */
-	uint32_t psn;	    /* 24 bits */
+	uint32_t qpn; /* 24 bits */
+	uint32_t psn; /* 24 bits */
 	uint8_t gid[16];
 	uint16_t lid;	    /* 0 on RoCE */
 	uint8_t mtu;	    /* enum ibv_mtu: 1 (256) .. 5 (4096) */

@@ -625,13 +625,14 @@ static int run_join(struct opts *o, const char *list)
 {
 	char *s = strdup(list), *tok, *save = NULL;
 	unsigned n = 0;
+	int rc;
 
 	o->addrs = calloc(DSM_MAX_NODES, sizeof(*o->addrs));
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (n == DSM_MAX_NODES)
 			return EXIT_USAGE;
 		if (strchr(tok, ':')) {
-			o->addrs[n++] = tok;
+			o->addrs[n++] = strdup(tok);
 		} else if (asprintf(&o->addrs[n++], "%s:%u", tok, DEFAULT_PORT) < 0) {
 			return EXIT_USAGE;
 		}
@@ -662,12 +663,18 @@ static int run_join(struct opts *o, const char *list)
 	if (o->node >= n)
 		return EXIT_USAGE;
 	{
-		char prefix[32];
+		static char prefix[32]; /* the log keeps the pointer */
 
 		snprintf(prefix, sizeof(prefix), "dsm-stress[%u]", o->node);
 		log_set_prefix(prefix);
 	}
-	return run_node(o, o->node);
+	rc = run_node(o, o->node);
+	/* Freed so that LeakSanitizer (make SAN=1) checks the run, not us. */
+	for (unsigned i = 0; i < n; i++)
+		free(o->addrs[i]);
+	free(o->addrs);
+	free(s);
+	return rc;
 }
 
 static void usage(FILE *f)
@@ -690,7 +697,7 @@ static void usage(FILE *f)
 		"100000)\n"
 		"  --hot P             all operations on the first P pages (contention)\n"
 		"  --seed S            random seed (default 1)\n"
-		"  --transport NAME    tcp (default)\n"
+		"  --transport NAME    tcp (default), or rdma[:OPTIONS] (docs/dsm.md)\n"
 		"  --timeout SEC       give up after SEC seconds (default 600)\n"
 		"  --kill-node I       fault injection: SIGKILL node I ...\n"
 		"  --kill-after-ms T   ... T ms after start; survivors must report it within 2 s\n"

@@ -26,8 +26,8 @@ static void opts_default_and_each_key(void **state)
 	assert_int_equal(o.depth, DSM_RDMA_DEPTH_DEFAULT);
 	assert_string_equal(o.dev, "");
 
-	assert_int_equal(dsm_rdma_parse_opts("rdma:payload=write,dev=rxe0,gid=1,port=2,depth=8",
-					     &o, err, sizeof(err)),
+	assert_int_equal(dsm_rdma_parse_opts("rdma:payload=write,dev=rxe0,gid=1,port=2,depth=8", &o,
+					     err, sizeof(err)),
 			 0);
 	assert_int_equal(o.payload, DSM_RDMA_PAYLOAD_WRITE);
 	assert_string_equal(o.dev, "rxe0");
@@ -40,9 +40,10 @@ static void opts_default_and_each_key(void **state)
 static void opts_rejected(void **state)
 {
 	static const char *const bad[] = {
-		"tcp",		    "rdmax",	      "rdma:payload=read", "rdma:depth=2",
-		"rdma:depth=5000",  "rdma:gid=-1",    "rdma:gid=x",	   "rdma:port=0",
-		"rdma:color=blue",  "rdma:payload",   "rdma:dev=",	   "rdma:depth=8x",
+		"tcp",		"rdmax",	   "rdma:payload=read",
+		"rdma:depth=2", "rdma:depth=5000", "rdma:gid=-1",
+		"rdma:gid=x",	"rdma:port=0",	   "rdma:color=blue",
+		"rdma:payload", "rdma:dev=",	   "rdma:depth=8x",
 	};
 	struct dsm_rdma_opts o;
 	char err[128];
@@ -57,9 +58,15 @@ static void opts_rejected(void **state)
 static struct dsm_rdma_info sample(void)
 {
 	struct dsm_rdma_info i = {
-		.qpn = 0x123456, .psn = 0xabcdef, .lid = 0, .mtu = 3,
-		.payload = DSM_RDMA_PAYLOAD_WRITE, .depth = 32, .slot_size = 4160,
-		.rkey = 0xdeadbeef, .addr = 0x7f0012345000ull,
+		.qpn = 0x123456,
+		.psn = 0xabcdef,
+		.lid = 0,
+		.mtu = 3,
+		.payload = DSM_RDMA_PAYLOAD_WRITE,
+		.depth = 32,
+		.slot_size = 4160,
+		.rkey = 0xdeadbeef,
+		.addr = 0x7f0012345000ull,
 	};
 
 	for (int k = 0; k < 16; k++)
@@ -93,10 +100,10 @@ static void info_each_field_rejected(void **state)
 		uint8_t val;
 		const char *field;
 	} cases[] = {
-		{ 0, 0x00, "magic" },	{ 4, 9, "version" },   { 5, 0, "mtu" },
-		{ 5, 6, "mtu" },	{ 6, 3, "payload" },   { 7, 1, "reserved" },
-		{ 11, 1, "qpn" },	{ 15, 1, "psn" },      { 34, 1, "reserved" },
-		{ 63, 1, "reserved" },	{ 36, 2, "depth" },    { 37, 0x10, "depth" },
+		{ 0, 0x00, "magic" },  { 4, 9, "version" }, { 5, 0, "mtu" },
+		{ 5, 6, "mtu" },       { 6, 3, "payload" }, { 7, 1, "reserved" },
+		{ 11, 1, "qpn" },      { 15, 1, "psn" },    { 34, 1, "reserved" },
+		{ 63, 1, "reserved" }, { 36, 2, "depth" },  { 37, 0x10, "depth" },
 	};
 	struct dsm_rdma_info in = sample(), out;
 	uint8_t buf[DSM_RDMA_INFO_LEN];
