@@ -7,8 +7,9 @@
 #ifndef CVMM_COMMANDS_H
 #define CVMM_COMMANDS_H
 
-int cmd_sim(int argc, char **argv);   /* mgmt/sim/builtin-sim.c */
-int cmd_agent(int argc, char **argv); /* mgmt/agent/builtin-agent.c */
-int cmd_run(int argc, char **argv);   /* cvmm/builtin-run.c */
+int cmd_sim(int argc, char **argv);	/* mgmt/sim/builtin-sim.c */
+int cmd_agent(int argc, char **argv);	/* mgmt/agent/builtin-agent.c */
+int cmd_run(int argc, char **argv);	/* cvmm/builtin-run.c */
+int cmd_monitor(int argc, char **argv); /* cvmm/builtin-monitor.c */
 
 #endif

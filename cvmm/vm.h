@@ -20,6 +20,7 @@ struct uart8250;
 struct ioapic;
 struct acpi_pm;
 struct hypercalls;
+struct numa_topology;
 
 /*
  * Why the VM stopped. The numbering is internal; cmd_run maps each reason
@@ -82,6 +83,8 @@ struct vm {
 
 	/* Hypercall state and counters (cvmm/hypercall.c). */
 	struct hypercalls *hc;
+	/* The guest's NUMA topology for the firmware tables; NULL: none. */
+	const struct numa_topology *numa;
 
 	_Atomic int stop_reason; /* enum vm_stop; the first reason wins */
 	int stop_event;		 /* eventfd, written once on stop; -1 if none */

@@ -6,6 +6,7 @@
 #include <linux/kvm.h>
 
 #include "cvmm/lib/log.h"
+#include "cvmm/numa.h"
 #include "cvmm/vm.h"
 #include "cvmm/x86/acpi.h"
 #include "cvmm/x86/arch.h"
@@ -93,7 +94,7 @@ out:
 
 int arch__setup_firmware(struct vm *vm, unsigned long *rsdp)
 {
-	const struct acpi_config cfg = {
+	struct acpi_config cfg = {
 		.nr_cpus = vm->nr_cpus,
 		.ioapic_addr = IOAPIC_BASE,
 		.ioapic_id = IOAPIC_ID,
@@ -103,6 +104,7 @@ int arch__setup_firmware(struct vm *vm, unsigned long *rsdp)
 		.reset_value = ACPI_PM_RESET_VALUE,
 		.s5_type = ACPI_PM_S5_TYPE,
 	};
+	struct acpi_numa numa;
 	struct acpi_layout layout;
 	uint8_t *tables = guest_mem__ptr(&vm->mem, ACPI_TABLES_BASE, ACPI_TABLES_MAX);
 	uint8_t *stub;
@@ -110,6 +112,10 @@ int arch__setup_firmware(struct vm *vm, unsigned long *rsdp)
 
 	if (!tables)
 		return -EFAULT;
+	if (vm->numa) {
+		numa__to_acpi(vm->numa, vm->nr_cpus, &numa);
+		cfg.numa = &numa;
+	}
 	ret = acpi__build(&cfg, ACPI_TABLES_BASE, tables, ACPI_TABLES_MAX, &layout);
 	if (ret) {
 		pr_err("ACPI tables: %s", strerror(-ret));
