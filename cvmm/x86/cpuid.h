@@ -21,7 +21,7 @@ struct kvm_cpuid2;
 #define CVMM_CPUID_BASE	     0x40000000u
 #define CVMM_CPUID_SIGNATURE "CVMMCVMMCVMM"
 #define CVMM_ABI_MAJOR	     0
-#define CVMM_ABI_MINOR	     1
+#define CVMM_ABI_MINOR	     2
 #define CVMM_CPUID_KVM_BASE  0x40000100u
 
 struct cpuid_config {
