@@ -15,13 +15,14 @@ CVMM_MAIN_SRCS := cvmm/main.c
 CVMM_CORE_SRCS := cvmm/mem.c cvmm/bus.c cvmm/vm.c cvmm/exit.c cvmm/hypercall.c
 CVMM_X86_SRCS := cvmm/x86/acpi.c cvmm/x86/bios.c cvmm/x86/boot.c cvmm/x86/cpuid.c cvmm/x86/exit.c \
 	cvmm/x86/vcpu_state.c
-CVMM_SRCS := cvmm/builtin-run.c cvmm/builtin-monitor.c cvmm/monitor.c cvmm/numa.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
+CVMM_SRCS := cvmm/builtin-run.c cvmm/builtin-monitor.c cvmm/monitor.c cvmm/numa.c cvmm/builtin-node.c cvmm/guest.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
 	$(CVMM_CORE_SRCS) $(CVMM_X86_SRCS)
 CVMM_LIBS :=
 
 BINS += cvmm
-cvmm_SRCS = $(CVMM_MAIN_SRCS) $(CVMM_SRCS) $(MGMT_SRCS) $(DRIVERS_SRCS) $(LIB_SRCS)
-cvmm_LIBS = $(CVMM_LIBS) $(MGMT_LIBS)
+cvmm_SRCS = $(CVMM_MAIN_SRCS) $(CVMM_SRCS) $(MGMT_SRCS) $(DRIVERS_SRCS) $(sort $(DSM_SRCS)) \
+	$(LIB_SRCS)
+cvmm_LIBS = $(CVMM_LIBS) $(MGMT_LIBS) $(DSM_LIBS)
 
 # Unit tests of the monitor: no /dev/kvm, no threads.
 UNIT_TESTS += test-acpi test-bios test-boot test-exit test-vcpu-state test-cpuid

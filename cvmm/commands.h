@@ -10,6 +10,7 @@
 int cmd_sim(int argc, char **argv);	/* mgmt/sim/builtin-sim.c */
 int cmd_agent(int argc, char **argv);	/* mgmt/agent/builtin-agent.c */
 int cmd_run(int argc, char **argv);	/* cvmm/builtin-run.c */
+int cmd_node(int argc, char **argv);	/* cvmm/builtin-node.c */
 int cmd_monitor(int argc, char **argv); /* cvmm/builtin-monitor.c */
 
 #endif

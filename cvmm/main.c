@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "sim", "run a command on an emulated cluster of KVM nodes", cmd_sim },
 	{ "agent", "node agent (started by a node at boot)", cmd_agent },
 	{ "run", "boot a guest on this node's KVM", cmd_run },
+	{ "node", "run one node's part of a virtual computer", cmd_node },
 	{ "monitor", "send a command to a running guest's monitor socket", cmd_monitor },
 };
 
