@@ -23,12 +23,13 @@ perf() { # TOOL SIZE PORT
 	if [ \$me = 0 ]; then \$1 -d rxe0 -x 1 -s \$2 -n $iters -p \$3 >/dev/null 2>&1
 	else sleep 3; echo "PERF \$1 \$2"; \$1 -d rxe0 -x 1 -s \$2 -n $iters -p \$3 10.77.0.1; fi
 }
+[ \$me = 1 ] && echo "ODP \$(ibv_devinfo -v -d rxe0 | grep -i -A2 odp | tr -s ' \t\n' ' ')"
 perf ib_send_lat 4096 18515
 perf ib_read_lat 4096 18516
 port=7481
-# Two rounds in mirrored order, so that drift in the host's load (shared
-# cores) does not favour whichever transport runs first.
-for t in rdma rdma:payload=write tcp tcp rdma:payload=write rdma; do
+# Three rounds, the middle one mirrored, so that drift in the host's load
+# (shared cores) does not favour whichever transport runs first.
+for t in rdma:payload=send rdma:payload=write tcp  tcp rdma:payload=write rdma:payload=send  rdma:payload=send rdma:payload=write tcp; do
 	dsm-rdma-bench --join 10.77.0.1:\$port,10.77.0.2:\$port --transport \$t \
 		--pages $pages --echoes $echoes || echo "FAILED \$t"
 	port=\$((port + 1))
@@ -51,9 +52,10 @@ typical() {
 	awk -v t="$1" '/^\[node1\] PERF/ { on = ($3 == t) } on && /t_typical/ { getline; print $6; exit }' "$work/out"
 }
 send_lat=$(typical ib_send_lat)
+odp=$(sed -n 's/^\[node1\] ODP //p' "$work/out")
 read_lat=$(typical ib_read_lat)
 grep "^\[node1\] RESULT" "$work/out" | sed 's/^\[node1\] RESULT //' >"$work/res"
-if [ -z "$send_lat" ] || [ -z "$read_lat" ] || [ "$(wc -l <"$work/res")" != 6 ]; then
+if [ -z "$send_lat" ] || [ -z "$read_lat" ] || [ "$(wc -l <"$work/res")" != 9 ]; then
 	echo "dsm-rdma-bench: missing figures" >&2
 	tail -40 "$work/out" >&2
 	exit 1
@@ -75,8 +77,9 @@ END {
 		F[k] = f[k] / c
 		printf "  %-20s %9.1f us %9.1f us %9.1f us %7.0f us %8.2fx %14.2fx %14.2fx\n", k, r0[k] / c, r4[k] / c, F[k], p[k] / c, F[k] / (r4[k] / c), F[k] / rl, F[k] / srtt
 	}
-	a = "rdma"; b = "rdma:payload=write"
+	a = "rdma:payload=send"; b = "rdma:payload=write"
 	if (F[a] <= F[b]) { w = a; l = b } else { w = b; l = a }
 	printf "  payload method: %s is faster than %s by %.1f%% (read fault %.1f vs %.1f us)\n", w, l, 100 * (F[l] - F[w]) / F[l], F[w], F[l]
-	printf "  read fault, rdma (default) / tcp: %.2fx\n", F[a] / F["tcp"]
+	printf "  read fault, rdma (faster method) / tcp: %.2fx\n", F[w] / F["tcp"]
 }' "$work/res"
+echo "  rxe on-demand paging (ibv_devinfo -v): ${odp:-no ODP capabilities listed}"

@@ -436,9 +436,11 @@ static int run_node(const struct opts *o, unsigned self)
 	}
 	ret = ret ?: dsm_set_home(n.dsm, (n.npages_total - 1) * DSM_PAGE_SIZE, DSM_PAGE_SIZE, 0);
 	ret = ret ?: dsm_start(n.dsm);
-	if (ret)
+	if (ret) {
+		dsm_destroy(n.dsm); /* unwinds a partial start */
 		return ret == -EPROTO || ret == -ETIMEDOUT || ret == -ECONNREFUSED ? EXIT_PEER
 										   : EXIT_USAGE;
+	}
 
 	n.w = calloc(W, sizeof(*n.w));
 	for (unsigned i = 0; i < W; i++) {

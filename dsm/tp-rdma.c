@@ -73,13 +73,14 @@
 #define OUT_MAX	      (64u << 20)
 #define CLOSE_WAIT_MS 300
 /*
- * Local ACK timeout 4.096 us * 2^14 = 67 ms, 7 retries: a vanished peer is
- * reported about 0.6 s after our first unanswered message, before the engine's
+ * Local ACK timeout 4.096 us * 2^14 = 67 ms, 6 retries: a vanished peer is
+ * reported about 0.5 s after our first unanswered message, before the engine's
  * 1.5 s silence timeout; shorter would misfire on a loaded soft-RoCE node,
- * whose tail latency is many milliseconds.
+ * whose tail latency is many milliseconds. Not 7: rxe (like the spec for
+ * rnr_retry) treats a retry count of 7 as "retry for ever".
  */
 #define QP_TIMEOUT   14
-#define QP_RETRY     7
+#define QP_RETRY     6
 #define QP_RNR_RETRY 3 /* credits make RNR impossible; if it happens, fail loudly */
 
 #define WR_RECV	      (1ull << 63)

@@ -20,15 +20,16 @@ static void opts_default_and_each_key(void **state)
 	char err[128];
 
 	assert_int_equal(dsm_rdma_parse_opts("rdma", &o, err, sizeof(err)), 0);
-	assert_int_equal(o.payload, DSM_RDMA_PAYLOAD_SEND);
+	assert_int_equal(o.payload, DSM_RDMA_PAYLOAD_WRITE);
 	assert_int_equal(o.gid_index, -1);
 	assert_int_equal(o.port, 1);
 	assert_int_equal(o.depth, DSM_RDMA_DEPTH_DEFAULT);
 	assert_string_equal(o.dev, "");
 
-	assert_int_equal(dsm_rdma_parse_opts("rdma:payload=write,dev=rxe0,gid=1,port=2,depth=8", &o,
-					     err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		dsm_rdma_parse_opts("rdma:payload=send,payload=write,dev=rxe0,gid=1,port=2,depth=8",
+				    &o, err, sizeof(err)),
+		0);
 	assert_int_equal(o.payload, DSM_RDMA_PAYLOAD_WRITE);
 	assert_string_equal(o.dev, "rxe0");
 	assert_int_equal(o.gid_index, 1);
