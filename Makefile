@@ -148,7 +148,7 @@ bench: $(DEPS_STAMP)
 	@bench/run.sh
 
 demo: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory binaries
+	@$(MAKE) --no-print-directory binaries guest
 	@mgmt/scripts/demo.sh $(ARGS)
 
 # --- style ------------------------------------------------------------------

@@ -74,9 +74,13 @@ else
 	done
 
 	say "configuring: tinyconfig + $(ls "$here"/config/*.config | xargs -n1 basename | tr '\n' ' ')"
-	make -C "$src" -s ARCH=i386 tinyconfig >/dev/null
-	(cd "$src" && scripts/kconfig/merge_config.sh -m .config "$here"/config/*.config) >/dev/null
-	make -C "$src" -s ARCH=i386 olddefconfig >/dev/null
+	# Kconfig's chatter ("override: ... changes choice state") goes to a log,
+	# shown only if configuring fails.
+	{
+		make -C "$src" -s ARCH=i386 tinyconfig &&
+			(cd "$src" && scripts/kconfig/merge_config.sh -m .config "$here"/config/*.config) &&
+			make -C "$src" -s ARCH=i386 olddefconfig
+	} >"$tmp/config.log" 2>&1 || { cat "$tmp/config.log" >&2; die "configuring the kernel failed"; }
 	# A fragment option that Kconfig dropped (a missing dependency) is an error,
 	# not a surprise at boot.
 	missing=$(grep -h '^CONFIG_' "$here"/config/*.config | while read -r opt; do
