@@ -167,8 +167,13 @@ static void collect_shares(struct sim_run *r, const struct sim_image *img)
 	add_share(r, img->cachedir);
 	if (getcwd(cwd, sizeof(cwd)))
 		add_share(r, cwd);
-	for (unsigned int i = 0; i < r->opts->nshares; i++)
+	for (unsigned int i = 0; i < r->opts->nshares; i++) {
+		if (!shareable(r->opts->shares[i]))
+			pr_warn("--share %s: not shared: it is the node's own system path, "
+				"or has ':' or white space",
+				r->opts->shares[i]);
 		add_share(r, r->opts->shares[i]);
+	}
 }
 
 static void print_file_tail(const char *path, int lines)
