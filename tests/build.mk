@@ -16,3 +16,8 @@ $(BIN)/smoke: tests/progs/smoke.sh
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
 BINARIES += $(BIN)/smoke
+
+# vCPU state save/restore against KVM: a guest moved between VMs (sim tier).
+BINS += vcpu-state-test
+vcpu-state-test_SRCS := tests/progs/vcpu-state-test.c tests/progs/vcpu-state-guest.S \
+	cvmm/x86/vcpu_state.c

@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <x86intrin.h>
 
 #include "cvmm/x86/vcpu_state.h"
 
-#define HDR_LEN	    16
-#define SEC_HDR_LEN 8
-#define MSR_REC_LEN 12
+#define HDR_LEN	     16
+#define SEC_HDR_LEN  8
+#define MSR_REC_LEN  12
+#define MSR_IA32_TSC 0x10
 
 /* Fixed-size sections: where each lives in struct vcpu_state. */
 static const struct {
@@ -229,9 +231,40 @@ static int restore_msrs(int fd, const struct vcpu_state *st)
 }
 
 /*
+ * The TSC goes on from the saved value. Restoring IA32_TSC alone is not
+ * enough: KVM treats a host write within one second of the VM's expected TSC
+ * as an attempt to synchronise vCPUs (kvm_synchronize_tsc()) and matches the
+ * VM's offset instead, so a guest moved in its first second sees its TSC
+ * jump back (seen in tests/progs/vcpu-state-test). KVM_VCPU_TSC_OFFSET (Linux
+ * 5.16+) sets the offset directly: guest TSC = saved value now, i.e. the TSC
+ * stands still while the vCPU is away, as with the MSR write. It assumes the
+ * guest's TSC runs at this host's rate (no TSC scaling). Without the
+ * attribute the MSR write stands.
+ */
+static int restore_tsc(int fd, const struct vcpu_state *st)
+{
+	struct kvm_device_attr attr = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET };
+	uint64_t offset;
+
+	if (ioctl(fd, KVM_HAS_DEVICE_ATTR, &attr) < 0)
+		return 0;
+	for (uint32_t i = 0; i < st->nr_msrs; i++) {
+		if (st->msrs[i].index != MSR_IA32_TSC)
+			continue;
+		offset = st->msrs[i].value - __rdtsc();
+		attr.addr = (uintptr_t)&offset;
+		return vcpu_ioctl(fd, KVM_SET_DEVICE_ATTR, &attr);
+	}
+	return 0;
+}
+
+/*
  * Order matters: SREGS before MSRS and LAPIC (EFER and the APIC base live
  * in sregs), FPU, then XCRS, then XSAVE (XCR0 decides which XSAVE
  * components are valid, and XSAVE is a superset of the FPU state), MP state and pending events last so nothing above clears them.
+ *
+ * XCRS: a host without XSAVE (the sim nodes' qemu64 CPU) reports none and
+ * refuses KVM_SET_XCRS with EINVAL, so an empty list is not written back.
  *
  * TR: KVM reports a loaded TSS as busy (type 11). Written back, a busy TR
  * aborts QEMU's TCG on the guest's next interrupt from CPL 3 when the node
@@ -255,8 +288,8 @@ int vcpu_state__restore(int fd, const struct vcpu_state *st)
 		sregs.tr.type = 9;
 	if ((ret = vcpu_ioctl(fd, KVM_SET_SREGS, &sregs)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_REGS, &regs)) || (ret = restore_msrs(fd, st)) ||
-	    (ret = vcpu_ioctl(fd, KVM_SET_FPU, &fpu)) ||
-	    (ret = vcpu_ioctl(fd, KVM_SET_XCRS, &xcrs)) ||
+	    (ret = restore_tsc(fd, st)) || (ret = vcpu_ioctl(fd, KVM_SET_FPU, &fpu)) ||
+	    (xcrs.nr_xcrs && (ret = vcpu_ioctl(fd, KVM_SET_XCRS, &xcrs))) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_XSAVE, &xsave)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_LAPIC, &lapic)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_DEBUGREGS, &debugregs)) ||
@@ -264,4 +297,48 @@ int vcpu_state__restore(int fd, const struct vcpu_state *st)
 	    (ret = vcpu_ioctl(fd, KVM_SET_MP_STATE, &mp_state)))
 		return ret;
 	return 0;
+}
+
+int vcpu_state__settle(int fd, struct kvm_run *run)
+{
+	int ret;
+
+	run->immediate_exit = 1;
+	ret = ioctl(fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	run->immediate_exit = 0;
+	/* -EINTR is success: KVM completed the I/O and went no further. */
+	return ret == -EINTR ? 0 : ret ? ret : -EAGAIN;
+}
+
+int vcpu_state__msr_list(int kvm_fd, int fd, uint32_t *index, uint32_t max)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 }, *list;
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} one;
+	uint32_t n = 0;
+
+	/* The first call fails with E2BIG and tells how many there are. */
+	if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+		return -errno;
+	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
+	if (!list)
+		return -ENOMEM;
+	list->nmsrs = probe.nmsrs;
+	if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+		int ret = -errno;
+
+		free(list);
+		return ret;
+	}
+	for (uint32_t i = 0; i < list->nmsrs && n < max; i++) {
+		memset(&one, 0, sizeof(one));
+		one.hdr.nmsrs = 1;
+		one.entry.index = list->indices[i];
+		if (ioctl(fd, KVM_GET_MSRS, &one) == 1)
+			index[n++] = list->indices[i];
+	}
+	free(list);
+	return (int)n;
 }

@@ -76,4 +76,23 @@ int vcpu_state__save(int fd, const uint32_t *msr_index, uint32_t nr_msr_index,
 /* Writes st into vCPU fd, in the order KVM needs. 0 or -errno. */
 int vcpu_state__restore(int fd, const struct vcpu_state *st);
 
+/*
+ * Completes the instruction of the last exit before a save. After an IO or
+ * MMIO exit the guest is mid-instruction (RIP still at the OUT, an IN's
+ * result not yet in RAX) until KVM_RUN is entered again; KVM finishes it and
+ * returns -EINTR at once when run->immediate_exit is set. Without this a
+ * restored guest repeats the OUT or loses the IN (KVM's api.rst, "kvm_run").
+ * Call it from the vCPU's own thread, after the exit was handled.
+ * 0 or -errno.
+ */
+int vcpu_state__settle(int fd, struct kvm_run *run);
+
+/*
+ * The MSRs to save: KVM_GET_MSR_INDEX_LIST of kvm_fd, keeping those vCPU fd
+ * (its CPUID already set) can read; KVM lists some that depend on CPUID
+ * features or host support, and KVM_GET_MSRS stops at the first it cannot
+ * read. Returns how many went into index (at most max), or -errno.
+ */
+int vcpu_state__msr_list(int kvm_fd, int fd, uint32_t *index, uint32_t max);
+
 #endif
