@@ -12,7 +12,7 @@ guest=$("$top/tests/sim/lib/mkguest.sh" amd64) || exit 1
 out=$(flock /tmp/cvmm-sim.lock "$bin/cvmm" sim --nodes 1 --node-mem 2G --timeout 900 -- \
 	sh "$top/bench/lib/boot-inner.sh" "$guest/bzImage" "$guest/initrd.cpio.gz" 2>&1)
 rc=$?
-cvmm=$(echo "$out" | awk '$1 == "cvmm" { print $2 }')
+cvmm=$(echo "$out" | awk '$1 == "cvmm" && $2 ~ /^[0-9.]+$/ { print $2 }')
 qemu=$(echo "$out" | awk '$1 == "qemu" && $2 ~ /^[0-9.]+$/ { print $2 }')
 if [ "$rc" != 0 ] || [ -z "$cvmm" ]; then
 	echo "boot-to-init: failed (status $rc)"
