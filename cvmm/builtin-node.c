@@ -133,7 +133,8 @@ static int dsm_finish(struct node *n, unsigned int timeout_ms)
 	if (dsm_leave(n->dsm, timeout_ms) || dsm_failed_peers(n->dsm))
 		ret = NODE_PEER_FAILED;
 	if (dsm_local_errors(n->dsm)) {
-		pr_err("node%u: local DSM operations failed; guest memory is not trustworthy", n->id);
+		pr_err("node%u: local DSM operations failed; guest memory is not trustworthy",
+		       n->id);
 		ret = NODE_PEER_FAILED;
 	}
 	if (n->stats)
@@ -192,7 +193,8 @@ static int check_supported(const struct node *n)
 {
 	for (unsigned int i = 1; i < n->vc.nnodes; i++) {
 		if (n->vc.node[i].ncpus) {
-			pr_err("nodes[%u].cpus: vCPUs on nodes other than node 0 are not supported yet "
+			pr_err("nodes[%u].cpus: vCPUs on nodes other than node 0 are not supported "
+			       "yet "
 			       "(they need the guest port's PV CPU start and IPI routing between "
 			       "nodes); place every vCPU on node 0",
 			       i);
@@ -209,9 +211,12 @@ static int check_supported(const struct node *n)
 static int parse_opts(int argc, char **argv, struct node_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "vc", required_argument, NULL, 'f' },	  { "id", required_argument, NULL, 'i' },
-		{ "timeout", required_argument, NULL, 't' }, { "stats", no_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },	  { "help", no_argument, NULL, 'h' },
+		{ "vc", required_argument, NULL, 'f' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_id = false;

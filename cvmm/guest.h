@@ -23,7 +23,6 @@ enum run_status {
 	RUN_SIGNAL = 7,
 };
 
-
 /*
  * Hooks for a node of a multi-node virtual computer: mem_ready runs once
  * guest RAM exists and before anything is written to it (the DSM attaches
@@ -42,7 +41,7 @@ struct guest_spec {
 	const char *append;
 	unsigned int cpus;
 	uint64_t mem;
-	unsigned int timeout; /* seconds; 0: none */
+	unsigned int timeout;		 /* seconds; 0: none */
 	const struct guest_hooks *hooks; /* NULL: none */
 };
 

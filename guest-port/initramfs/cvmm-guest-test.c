@@ -25,11 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CPUS       64
-#define COUNTERS       64
+#define MAX_CPUS	64
+#define COUNTERS	64
 #define RECORDS_PER_CPU 64
-#define RECORD_WORDS   14
-#define LOCAL_BYTES    (256 * 1024)
+#define RECORD_WORDS	14
+#define LOCAL_BYTES	(256 * 1024)
 
 struct record {
 	uint32_t seq;

@@ -11,7 +11,8 @@
 #include "cvmm/lib/parse.h"
 #include "mgmt/vc/vc.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -35,7 +36,8 @@ static int check_keys(json_t *obj, const char *where, const char *const *known, 
 	const char *key;
 	json_t *val;
 
-	json_object_foreach(obj, key, val) {
+	json_object_foreach(obj, key, val)
+	{
 		const char *const *k = known;
 		char expected[256] = "";
 
@@ -53,8 +55,8 @@ static int check_keys(json_t *obj, const char *where, const char *const *known, 
 }
 
 /* An optional string member copied into buf; absent leaves buf untouched. */
-static int get_string(json_t *obj, const char *where, const char *key, bool required,
-		      char *buf, size_t len, char *err, size_t errlen)
+static int get_string(json_t *obj, const char *where, const char *key, bool required, char *buf,
+		      size_t len, char *err, size_t errlen)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -115,7 +117,8 @@ static int parse_node(json_t *jn, unsigned int i, struct vc_node *n, char *err, 
 	if (v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > 65535)
-			return fail(err, errlen, "%s.port: must be a number from 1 to 65535", where);
+			return fail(err, errlen, "%s.port: must be a number from 1 to 65535",
+				    where);
 		n->port = (uint16_t)json_integer_value(v);
 	}
 
@@ -180,15 +183,18 @@ int vc_validate(struct vc *vc, char *err, size_t errlen)
 		struct vc_node *n = &vc->node[i];
 
 		if (!valid_address(n->address))
-			return fail(err, errlen, "nodes[%u].address: '%s' is not an IP address or host name",
-				    i, n->address);
+			return fail(err, errlen,
+				    "nodes[%u].address: '%s' is not an IP address or host name", i,
+				    n->address);
 		for (unsigned int j = 0; j < i; j++)
 			if (!strcmp(vc->node[j].address, n->address) && vc->node[j].port == n->port)
-				return fail(err, errlen, "nodes[%u].address: %s port %u is also nodes[%u]'s",
-					    i, n->address, n->port, j);
+				return fail(err, errlen,
+					    "nodes[%u].address: %s port %u is also nodes[%u]'s", i,
+					    n->address, n->port, j);
 		if (!n->mem || n->mem % VC_NODE_MEM_UNIT)
 			return fail(err, errlen,
-				    "nodes[%u].memory: %s is not a multiple of 512M (Linux i386 rejects "
+				    "nodes[%u].memory: %s is not a multiple of 512M (Linux i386 "
+				    "rejects "
 				    "smaller or unaligned NUMA nodes)",
 				    i, format_size(n->mem, sz, sizeof(sz)));
 		n->mem_start = start;
@@ -197,11 +203,11 @@ int vc_validate(struct vc *vc, char *err, size_t errlen)
 			unsigned int c = n->cpus[k];
 
 			if (c >= VC_MAX_CPUS)
-				return fail(err, errlen, "nodes[%u].cpus[%u]: %u is above %d", i, k, c,
-					    VC_MAX_CPUS - 1);
+				return fail(err, errlen, "nodes[%u].cpus[%u]: %u is above %d", i, k,
+					    c, VC_MAX_CPUS - 1);
 			if (seen[c])
-				return fail(err, errlen, "nodes[%u].cpus[%u]: vCPU %u is placed twice", i,
-					    k, c);
+				return fail(err, errlen,
+					    "nodes[%u].cpus[%u]: vCPU %u is placed twice", i, k, c);
 			seen[c] = true;
 			vc->cpu_node[c] = i;
 			if (c > max_cpu)
@@ -214,10 +220,11 @@ int vc_validate(struct vc *vc, char *err, size_t errlen)
 	if (max_cpu + 1 != total) {
 		for (unsigned int c = 0; c < max_cpu; c++)
 			if (!seen[c])
-				return fail(err, errlen,
-					    "nodes: vCPU %u is on no node (vCPUs are numbered 0 to %u "
-					    "without gaps)",
-					    c, max_cpu);
+				return fail(
+					err, errlen,
+					"nodes: vCPU %u is on no node (vCPUs are numbered 0 to %u "
+					"without gaps)",
+					c, max_cpu);
 	}
 	if (!seen[0] || vc->cpu_node[0] != 0)
 		return fail(err, errlen, "nodes[0].cpus: must hold vCPU 0, the boot CPU");
@@ -228,8 +235,8 @@ int vc_validate(struct vc *vc, char *err, size_t errlen)
 
 int vc_parse(const char *text, struct vc *vc, char *err, size_t errlen)
 {
-	static const char *const top_keys[] = { "name", "transport", "guest", "io_node", "nodes",
-						NULL };
+	static const char *const top_keys[] = { "name",	   "transport", "guest",
+						"io_node", "nodes",	NULL };
 	static const char *const guest_keys[] = { "kernel", "initrd", "cmdline", NULL };
 	char transport[16] = "tcp";
 	json_error_t jerr;
@@ -254,7 +261,8 @@ int vc_parse(const char *text, struct vc *vc, char *err, size_t errlen)
 		goto out;
 	for (const char *p = vc->name; *p; p++) {
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') {
-			ret = fail(err, errlen, "name: '%s' may only have letters, digits, '-' and '_'",
+			ret = fail(err, errlen,
+				   "name: '%s' may only have letters, digits, '-' and '_'",
 				   vc->name);
 			goto out;
 		}
@@ -302,11 +310,11 @@ int vc_parse(const char *text, struct vc *vc, char *err, size_t errlen)
 	}
 
 	v = json_object_get(root, "nodes");
-	if (!v || !json_is_array(v) || !json_array_size(v) ||
-	    json_array_size(v) > VC_MAX_NODES) {
-		ret = fail(err, errlen, "nodes: %s", !v ? "missing"
-						     : !json_is_array(v) ? "must be an array"
-									 : "must list 1 to 16 nodes");
+	if (!v || !json_is_array(v) || !json_array_size(v) || json_array_size(v) > VC_MAX_NODES) {
+		ret = fail(err, errlen, "nodes: %s",
+			   !v		       ? "missing"
+			   : !json_is_array(v) ? "must be an array"
+					       : "must list 1 to 16 nodes");
 		goto out;
 	}
 	vc->nnodes = (unsigned int)json_array_size(v);
@@ -352,8 +360,8 @@ int vc_load(const char *path, struct vc *vc, char *err, size_t errlen)
 	return ret;
 }
 
-int vc_generate(struct vc *vc, unsigned int nnodes, const char *const *addrs,
-		unsigned int ncpus, uint64_t mem, char *err, size_t errlen)
+int vc_generate(struct vc *vc, unsigned int nnodes, const char *const *addrs, unsigned int ncpus,
+		uint64_t mem, char *err, size_t errlen)
 {
 	char sz[32];
 	unsigned int cpu = 0;
@@ -362,8 +370,10 @@ int vc_generate(struct vc *vc, unsigned int nnodes, const char *const *addrs,
 	if (nnodes < 1 || nnodes > VC_MAX_NODES)
 		return fail(err, errlen, "--nodes: %u is not from 1 to %d", nnodes, VC_MAX_NODES);
 	if (ncpus < nnodes || ncpus > VC_MAX_CPUS)
-		return fail(err, errlen, "--cpus: %u vCPUs cannot give each of %u nodes at least one "
-			    "(at most %d)", ncpus, nnodes, VC_MAX_CPUS);
+		return fail(err, errlen,
+			    "--cpus: %u vCPUs cannot give each of %u nodes at least one "
+			    "(at most %d)",
+			    ncpus, nnodes, VC_MAX_CPUS);
 	if (mem % (nnodes * VC_NODE_MEM_UNIT))
 		return fail(err, errlen,
 			    "--mem: %s does not split into %u NUMA nodes of whole 512M units "

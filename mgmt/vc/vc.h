@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VC_MAX_NODES	 16
-#define VC_MAX_CPUS	 64
-#define VC_DEFAULT_PORT	 7470
+#define VC_MAX_NODES	16
+#define VC_MAX_CPUS	64
+#define VC_DEFAULT_PORT 7470
 /* Linux 6.1 i386 rejects NUMA nodes that are not multiples of 512 MiB. */
 #define VC_NODE_MEM_UNIT (512ull << 20)
 
@@ -28,9 +28,9 @@ enum vc_transport {
 };
 
 struct vc_node {
-	char address[64]; /* interconnect address */
-	uint16_t port;	  /* DSM port on that address */
-	uint64_t mem;	  /* bytes of guest memory this node homes (its NUMA node) */
+	char address[64];   /* interconnect address */
+	uint16_t port;	    /* DSM port on that address */
+	uint64_t mem;	    /* bytes of guest memory this node homes (its NUMA node) */
 	uint64_t mem_start; /* offset of that memory in guest RAM (derived) */
 	unsigned int ncpus;
 	unsigned int cpus[VC_MAX_CPUS]; /* vCPU indices placed on this node */
@@ -66,8 +66,8 @@ int vc_load(const char *path, struct vc *vc, char *err, size_t errlen);
  * divide), and mem bytes split evenly. mem must split into whole 512 MiB
  * units per node. The name and guest fields are left for the caller.
  */
-int vc_generate(struct vc *vc, unsigned int nnodes, const char *const *addrs,
-		unsigned int ncpus, uint64_t mem, char *err, size_t errlen);
+int vc_generate(struct vc *vc, unsigned int nnodes, const char *const *addrs, unsigned int ncpus,
+		uint64_t mem, char *err, size_t errlen);
 
 /*
  * Checks the placement and memory of a VC built in memory and derives ncpus,

@@ -15,18 +15,19 @@
 static struct vc vc;
 static char err[512];
 
-static const char good[] = "{\n"
-			   "  \"name\": \"demo\",\n"
-			   "  \"transport\": \"rdma\",\n"
-			   "  \"guest\": { \"kernel\": \"/k/bzImage\", \"initrd\": \"/k/initrd\",\n"
-			   "             \"cmdline\": \"console=ttyS0\" },\n"
-			   "  \"io_node\": 1,\n"
-			   "  \"nodes\": [\n"
-			   "    { \"id\": 0, \"address\": \"10.77.0.1\", \"cpus\": [0, 1], \"memory\": \"512M\" },\n"
-			   "    { \"id\": 1, \"address\": \"node1\", \"port\": 7000, \"cpus\": [3, 2],\n"
-			   "      \"memory\": 1073741824 }\n"
-			   "  ]\n"
-			   "}\n";
+static const char good[] =
+	"{\n"
+	"  \"name\": \"demo\",\n"
+	"  \"transport\": \"rdma\",\n"
+	"  \"guest\": { \"kernel\": \"/k/bzImage\", \"initrd\": \"/k/initrd\",\n"
+	"             \"cmdline\": \"console=ttyS0\" },\n"
+	"  \"io_node\": 1,\n"
+	"  \"nodes\": [\n"
+	"    { \"id\": 0, \"address\": \"10.77.0.1\", \"cpus\": [0, 1], \"memory\": \"512M\" },\n"
+	"    { \"id\": 1, \"address\": \"node1\", \"port\": 7000, \"cpus\": [3, 2],\n"
+	"      \"memory\": 1073741824 }\n"
+	"  ]\n"
+	"}\n";
 
 static void a_full_description(void **state)
 {
@@ -53,8 +54,9 @@ static void a_full_description(void **state)
 
 static void defaults(void **state)
 {
-	const char *min = "{\"name\":\"m\",\"guest\":{\"kernel\":\"k\"},"
-			  "\"nodes\":[{\"id\":0,\"address\":\"10.0.0.1\",\"cpus\":[0],\"memory\":\"1G\"}]}";
+	const char *min =
+		"{\"name\":\"m\",\"guest\":{\"kernel\":\"k\"},"
+		"\"nodes\":[{\"id\":0,\"address\":\"10.0.0.1\",\"cpus\":[0],\"memory\":\"1G\"}]}";
 
 	assert_int_equal(vc_parse(min, &vc, err, sizeof(err)), 0);
 	assert_int_equal(vc.transport, VC_TRANSPORT_TCP);
@@ -94,8 +96,10 @@ static void errors_name_the_field(void **state)
 		{ "[3, 2]", "[\"x\"]", "nodes[1].cpus[0]: must be a vCPU number" },
 		{ "\"id\": 1", "\"id\": 5", "nodes[1].id: must be 1" },
 		{ "\"node1\"", "\"no de\"", "nodes[1].address: 'no de' is not an IP address" },
-		{ "\"node1\", \"port\": 7000", "\"10.77.0.1\"", "nodes[1].address: 10.77.0.1 port 7470 is also nodes[0]'s" },
-		{ "\"port\": 7000", "\"port\": 70000", "nodes[1].port: must be a number from 1 to 65535" },
+		{ "\"node1\", \"port\": 7000", "\"10.77.0.1\"",
+		  "nodes[1].address: 10.77.0.1 port 7470 is also nodes[0]'s" },
+		{ "\"port\": 7000", "\"port\": 70000",
+		  "nodes[1].port: must be a number from 1 to 65535" },
 		{ "\"cpus\": [0, 1], ", "\"cpu\": [0, 1], ", "nodes[0]: unknown key 'cpu'" },
 		{ "\"io_node\": 1", "\"io_nodes\": 1", "description: unknown key 'io_nodes'" },
 		{ "\"name\": \"demo\",", "\"name\": \"demo\"", "line 3" },
