@@ -41,7 +41,7 @@ int dsm_rdma_parse_opts(const char *spec, struct dsm_rdma_opts *o, char *err, si
 	char buf[256], *tok, *save = NULL;
 	long n;
 
-	*o = (struct dsm_rdma_opts){ .payload = DSM_RDMA_PAYLOAD_WRITE,
+	*o = (struct dsm_rdma_opts){ .payload = DSM_RDMA_PAYLOAD_SEND,
 				     .gid_index = -1,
 				     .port = 1,
 				     .depth = DSM_RDMA_DEPTH_DEFAULT };

@@ -23,7 +23,8 @@
  * checks, sequence numbers and fuzzing) and carries a 32-bit immediate:
  * kind + credits returned.
  *
- * Payload methods (option payload=):
+ * Payload methods (option payload=; default send, the faster over five runs
+ * of bench/dsm-rdma-bench.sh, by a margin within noise: docs/performance.md):
  *   send   header + page SENT from a registered send slot into a pre-posted
  *          receive buffer of the peer; the engine installs from there.
  *   write  header + page RDMA-WRITTEN with immediate from the send slot (the

@@ -27,13 +27,13 @@ stage_rc() { sed -n "s/^\[node$1\] STAGE $2 rc=\([0-9]*\).*/\1/p" "$work/c.out" 
 
 for n in 0 1; do
 	r=$(stage_rc $n two)
-	ok $([ "$r" = 0 ]; echo $?) "node$n: 2-node dsm-stress over rdma (payload=send) passes (status ${r:-none})"
+	ok $([ "$r" = 0 ]; echo $?) "node$n: 2-node dsm-stress over rdma (payload=write) passes (status ${r:-none})"
 done
 grep -q "^\[node0\] node 0: .* mismatches 0" "$work/c.out"
 ok $? "node0 reports 0 mismatches"
 for n in 0 1 2; do
 	r=$(stage_rc $n three)
-	ok $([ "$r" = 0 ]; echo $?) "node$n: 3-node dsm-stress over rdma (payload=write, the default) passes (status ${r:-none})"
+	ok $([ "$r" = 0 ]; echo $?) "node$n: 3-node dsm-stress over rdma (payload=send, the default) passes (status ${r:-none})"
 done
 for n in 0 1 2; do
 	r=$(stage_rc $n hot)
@@ -41,8 +41,8 @@ for n in 0 1 2; do
 done
 grep -q "^\[node0\] dsm-stress\[0\]: dsm rdma: node 0: device rxe0 port 1 active .*gid\[1\] ::ffff:10.77.0.1 RoCE v2 eth0" "$work/c.out"
 ok $? "inventory: dsm-stress reports rxe0, its port state and its GIDs"
-grep -q "^\[node1\] dsm-stress\[1\]: dsm rdma: node 1: using rxe0 port 1 gid\[1\] ::ffff:10.77.0.2 mtu 1024, payload write" "$work/c.out"
-ok $? "the RoCE v2 GID of the node's own address is chosen, payload write by default"
+grep -q "^\[node1\] dsm-stress\[1\]: dsm rdma: node 1: using rxe0 port 1 gid\[1\] ::ffff:10.77.0.2 mtu 1024, payload send" "$work/c.out"
+ok $? "the RoCE v2 GID of the node's own address is chosen, payload send by default"
 
 for n in 0 1; do
 	r=$(stage_rc $n kill)

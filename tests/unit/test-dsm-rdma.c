@@ -20,7 +20,7 @@ static void opts_default_and_each_key(void **state)
 	char err[128];
 
 	assert_int_equal(dsm_rdma_parse_opts("rdma", &o, err, sizeof(err)), 0);
-	assert_int_equal(o.payload, DSM_RDMA_PAYLOAD_WRITE);
+	assert_int_equal(o.payload, DSM_RDMA_PAYLOAD_SEND);
 	assert_int_equal(o.gid_index, -1);
 	assert_int_equal(o.port, 1);
 	assert_int_equal(o.depth, DSM_RDMA_DEPTH_DEFAULT);

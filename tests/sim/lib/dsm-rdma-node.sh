@@ -25,14 +25,14 @@ stage() {
 	echo "STAGE $name rc=$?"
 }
 
-# 1. Two nodes (of the three), the send payload method.
+# 1. Two nodes (of the three), the write payload method.
 if [ "$me" != 2 ]; then
-	stage two dsm-stress --join $n0:7471,$n1:7471 --transport rdma:payload=send \
+	stage two dsm-stress --join $n0:7471,$n1:7471 --transport rdma:payload=write \
 		--pages 512 --workers 2 --ops "$ops" --timeout 150
 fi
 
 barrier
-# 2. Three nodes, the default (write) method.
+# 2. Three nodes, the default (send) method.
 stage three dsm-stress --join $n0:7472,$n1:7472,$n2:7472 --transport rdma \
 	--pages 512 --workers 2 --ops "$ops" --timeout 150
 
