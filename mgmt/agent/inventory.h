@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 /*
- * Writes "node=I addr=A cpus=N mem_mib=M kvm=yes|no rdma=dev,dev|none" into
- * buf (space-separated key=value pairs, one line).
+ * Writes "node=I addr=A cpus=N mem_mib=M kvm=yes|no rdma=dev,dev|none
+ * gids=dev/port/index=gid/v2|v1/netdev,...|none" into buf (space-separated
+ * key=value pairs, one line).
  */
 void inventory_describe(char *buf, size_t len);
 

@@ -41,6 +41,8 @@ for n in 0 1 2; do
 done
 grep -q "^\[node0\] dsm-stress\[0\]: dsm rdma: node 0: device rxe0 port 1 active .*gid\[1\] ::ffff:10.77.0.1 RoCE v2 eth0" "$work/c.out"
 ok $? "inventory: dsm-stress reports rxe0, its port state and its GIDs"
+grep -q "node0 up after .* rdma=rxe0 gids=.*rxe0/1/1=::ffff:10.77.0.1/v2/eth0" "$work/c.out"
+ok $? "inventory: the node agent reports rxe0's GIDs"
 grep -q "^\[node1\] dsm-stress\[1\]: dsm rdma: node 1: using rxe0 port 1 gid\[1\] ::ffff:10.77.0.2 mtu 1024, payload send" "$work/c.out"
 ok $? "the RoCE v2 GID of the node's own address is chosen, payload send by default"
 
