@@ -5,11 +5,14 @@
 . "$(dirname "$0")/../lib/tap.sh"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-addrs=10.77.0.1,10.77.0.2,10.77.0.3
+# Each run on its own port: the first run's sockets may linger in TIME_WAIT.
+spread=10.77.0.1:7470,10.77.0.2:7470,10.77.0.3:7470
+hot=10.77.0.1:7471,10.77.0.2:7471,10.77.0.3:7471
 
 "$cvmm" sim --nodes 3 --all --timeout 900 -- \
-	sh -c "dsm-stress --join $addrs --pages 1024 --ops 9000 --seed 7 &&
-	       dsm-stress --join $addrs --pages 1024 --hot 8 --ops 3000 --seed 8" >"$out" 2>&1
+	sh -c "dsm-stress --join $spread --id \$CVMM_NODE_ID --pages 1024 --ops 9000 --seed 7 &&
+	       dsm-stress --join $hot --id \$CVMM_NODE_ID --pages 1024 --hot 8 --ops 3000 --seed 8" \
+	>"$out" 2>&1
 rc=$?
 ok $rc "3 sim nodes: dsm-stress over tcp, spread and hot runs, exit 0 (status $rc)"
 for n in 0 1 2; do
