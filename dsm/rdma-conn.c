@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvmm/lib/le.h"
 #include "dsm/rdma-conn.h"
 
 /* --- options ------------------------------------------------------------------ */
@@ -109,39 +110,6 @@ int dsm_rdma_parse_opts(const char *spec, struct dsm_rdma_opts *o, char *err, si
 
 /* --- connection record -------------------------------------------------------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /*
  * Layout, little-endian:
  *   0 magic  4 version  5 mtu  6 payload  7 0  8 qpn  12 psn  16 gid[16]
@@ -150,18 +118,18 @@ static uint64_t get64(const uint8_t *p)
 void dsm_rdma_info_put(uint8_t out[DSM_RDMA_INFO_LEN], const struct dsm_rdma_info *in)
 {
 	memset(out, 0, DSM_RDMA_INFO_LEN);
-	put32(out + 0, DSM_RDMA_INFO_MAGIC);
+	put_le32(out + 0, DSM_RDMA_INFO_MAGIC);
 	out[4] = DSM_RDMA_INFO_VERSION;
 	out[5] = in->mtu;
 	out[6] = in->payload;
-	put32(out + 8, in->qpn);
-	put32(out + 12, in->psn);
+	put_le32(out + 8, in->qpn);
+	put_le32(out + 12, in->psn);
 	memcpy(out + 16, in->gid, 16);
-	put16(out + 32, in->lid);
-	put32(out + 36, in->depth);
-	put32(out + 40, in->slot_size);
-	put32(out + 44, in->rkey);
-	put64(out + 48, in->addr);
+	put_le16(out + 32, in->lid);
+	put_le32(out + 36, in->depth);
+	put_le32(out + 40, in->slot_size);
+	put_le32(out + 44, in->rkey);
+	put_le64(out + 48, in->addr);
 }
 
 int dsm_rdma_info_get(const uint8_t in[DSM_RDMA_INFO_LEN], struct dsm_rdma_info *out,
@@ -169,22 +137,22 @@ int dsm_rdma_info_get(const uint8_t in[DSM_RDMA_INFO_LEN], struct dsm_rdma_info 
 {
 	struct dsm_rdma_info i;
 
-	if (get32(in) != DSM_RDMA_INFO_MAGIC)
+	if (get_le32(in) != DSM_RDMA_INFO_MAGIC)
 		return *field = "magic", -EPROTO;
 	if (in[4] != DSM_RDMA_INFO_VERSION)
 		return *field = "version", -EPROTO;
-	if (in[7] || get16(in + 34) || get64(in + 56))
+	if (in[7] || get_le16(in + 34) || get_le64(in + 56))
 		return *field = "reserved", -EPROTO;
 	i = (struct dsm_rdma_info){
 		.mtu = in[5],
 		.payload = in[6],
-		.qpn = get32(in + 8),
-		.psn = get32(in + 12),
-		.lid = get16(in + 32),
-		.depth = get32(in + 36),
-		.slot_size = get32(in + 40),
-		.rkey = get32(in + 44),
-		.addr = get64(in + 48),
+		.qpn = get_le32(in + 8),
+		.psn = get_le32(in + 12),
+		.lid = get_le16(in + 32),
+		.depth = get_le32(in + 36),
+		.slot_size = get_le32(in + 40),
+		.rkey = get_le32(in + 44),
+		.addr = get_le64(in + 48),
 	};
 	memcpy(i.gid, in + 16, 16);
 	if (i.mtu < 1 || i.mtu > 5)

@@ -3,40 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cvmm/lib/le.h"
 #include "dsm/wire.h"
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 /*
  * Fletcher-style sum over 32-bit words: cheap enough for every 4 KiB page
@@ -74,15 +42,15 @@ uint32_t dsm_wire_csum(const uint8_t *hdr24, const void *payload, size_t len)
 
 void dsm_wire_encode(uint8_t hdr[DSM_WIRE_HDR_LEN], const struct dsm_msg *m)
 {
-	put32(hdr + 0, DSM_WIRE_MAGIC);
+	put_le32(hdr + 0, DSM_WIRE_MAGIC);
 	hdr[4] = DSM_PROTO_VERSION;
 	hdr[5] = m->type;
-	put16(hdr + 6, m->flags);
-	put32(hdr + 8, m->len);
-	put32(hdr + 12, m->seq);
-	put64(hdr + 16, m->page);
-	put32(hdr + 24, dsm_wire_csum(hdr, m->payload, m->len));
-	put32(hdr + 28, 0);
+	put_le16(hdr + 6, m->flags);
+	put_le32(hdr + 8, m->len);
+	put_le32(hdr + 12, m->seq);
+	put_le64(hdr + 16, m->page);
+	put_le32(hdr + 24, dsm_wire_csum(hdr, m->payload, m->len));
+	put_le32(hdr + 28, 0);
 }
 
 /* Records why a frame is rejected; a macro so that the format is checked. */
@@ -118,8 +86,8 @@ int dsm_wire_decode(const uint8_t *buf, size_t avail, uint32_t expect_seq, struc
 	 */
 	if (avail < 4)
 		return -EAGAIN;
-	if (get32(buf) != DSM_WIRE_MAGIC)
-		return bad(err, "magic", "0x%08llx is not a dsm frame", get32(buf));
+	if (get_le32(buf) != DSM_WIRE_MAGIC)
+		return bad(err, "magic", "0x%08llx is not a dsm frame", get_le32(buf));
 	if (avail < DSM_WIRE_HDR_LEN)
 		return -EAGAIN;
 	if (buf[4] != DSM_PROTO_VERSION)
@@ -127,32 +95,32 @@ int dsm_wire_decode(const uint8_t *buf, size_t avail, uint32_t expect_seq, struc
 	d = dsm_msg_desc(buf[5]);
 	if (!d)
 		return bad(err, "type", "unknown type %llu", buf[5]);
-	flags = get16(buf + 6);
+	flags = get_le16(buf + 6);
 	if (flags & ~d->flags)
 		return bad(err, "flags", "flags 0x%llx not allowed for this type", flags);
-	len = get32(buf + 8);
+	len = get_le32(buf + 8);
 	if (len > DSM_WIRE_MAX_PAYLOAD)
 		return bad(err, "length", "oversized payload of %llu bytes", len);
 	if (!check_len(d, len))
 		return bad(err, "length", "payload of %llu bytes not allowed for this type", len);
-	seq = get32(buf + 12);
+	seq = get_le32(buf + 12);
 	if (seq != expect_seq)
 		return bad(err, "seq", "sequence number %llu out of order", seq);
-	if (!d->per_page && get64(buf + 16))
-		return bad(err, "page", "page %llu in a session message", get64(buf + 16));
-	if (get32(buf + 28))
-		return bad(err, "reserved", "reserved word 0x%llx is not zero", get32(buf + 28));
+	if (!d->per_page && get_le64(buf + 16))
+		return bad(err, "page", "page %llu in a session message", get_le64(buf + 16));
+	if (get_le32(buf + 28))
+		return bad(err, "reserved", "reserved word 0x%llx is not zero", get_le32(buf + 28));
 	if (avail < DSM_WIRE_HDR_LEN + (size_t)len)
 		return -EAGAIN;
 	csum = dsm_wire_csum(buf, buf + DSM_WIRE_HDR_LEN, len);
-	if (csum != get32(buf + 24))
+	if (csum != get_le32(buf + 24))
 		return bad(err, "checksum", "checksum mismatch (computed 0x%08llx)", csum);
 
 	*m = (struct dsm_msg){
 		.type = buf[5],
 		.flags = flags,
 		.seq = seq,
-		.page = get64(buf + 16),
+		.page = get_le64(buf + 16),
 		.len = len,
 		.payload = len ? buf + DSM_WIRE_HDR_LEN : NULL,
 	};
@@ -162,20 +130,20 @@ int dsm_wire_decode(const uint8_t *buf, size_t avail, uint32_t expect_seq, struc
 
 void dsm_wire_put_hello(uint8_t out[sizeof(struct dsm_hello)], const struct dsm_hello *h)
 {
-	put32(out + 0, h->version);
-	put32(out + 4, h->node);
-	put32(out + 8, h->nnodes);
-	put32(out + 12, 0);
-	put64(out + 16, h->npages);
-	put64(out + 24, h->config_hash);
+	put_le32(out + 0, h->version);
+	put_le32(out + 4, h->node);
+	put_le32(out + 8, h->nnodes);
+	put_le32(out + 12, 0);
+	put_le64(out + 16, h->npages);
+	put_le64(out + 24, h->config_hash);
 }
 
 void dsm_wire_get_hello(const uint8_t in[sizeof(struct dsm_hello)], struct dsm_hello *h)
 {
-	h->version = get32(in + 0);
-	h->node = get32(in + 4);
-	h->nnodes = get32(in + 8);
-	h->reserved = get32(in + 12);
-	h->npages = get64(in + 16);
-	h->config_hash = get64(in + 24);
+	h->version = get_le32(in + 0);
+	h->node = get_le32(in + 4);
+	h->nnodes = get_le32(in + 8);
+	h->reserved = get_le32(in + 12);
+	h->npages = get_le64(in + 16);
+	h->config_hash = get_le64(in + 24);
 }

@@ -4,31 +4,8 @@
 #include <string.h>
 
 #include "cvmm/lib/fdio.h"
+#include "cvmm/lib/le.h"
 #include "mgmt/chan.h"
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static uint16_t get_le16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 void chan_encode_hdr(uint8_t *buf, enum chan_type type, uint32_t len)
 {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cvmm/lib/le.h"
 #include "cvmm/x86/acpi.h"
 
 #define HDR_LEN		36
@@ -34,24 +35,6 @@ static void put8(uint8_t *p, uint8_t v)
 	p[0] = v;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 uint8_t acpi__sum(const uint8_t *p, size_t len)
 {
 	uint8_t sum = 0;
@@ -65,13 +48,13 @@ uint8_t acpi__sum(const uint8_t *p, size_t len)
 static void put_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	put_le32(t + 4, len);
 	put8(t + 8, rev);
 	memcpy(t + 10, ACPI_OEM_ID, 6);
 	memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
-	put32(t + 24, 1); /* OEM revision */
+	put_le32(t + 24, 1); /* OEM revision */
 	memcpy(t + 28, ACPI_CREATOR_ID, 4);
-	put32(t + 32, 1); /* creator revision */
+	put_le32(t + 32, 1); /* creator revision */
 }
 
 static void set_checksum(uint8_t *t, uint32_t len)
@@ -87,7 +70,7 @@ static void put_gas_io8(uint8_t *p, uint16_t port)
 	put8(p + 1, 8); /* register bit width */
 	put8(p + 2, 0); /* bit offset */
 	put8(p + 3, 1); /* access size: byte */
-	put64(p + 4, port);
+	put_le64(p + 4, port);
 }
 
 /*
@@ -152,28 +135,28 @@ static uint32_t build_madt(uint8_t *t, const struct acpi_config *cfg)
 	uint8_t *p = t + HDR_LEN;
 
 	put_header(t, "APIC", len, 5);
-	put32(p, 0xfee00000); /* local APIC address */
-	put32(p + 4, 0);      /* flags: no PCAT_COMPAT, there is no 8259 */
+	put_le32(p, 0xfee00000); /* local APIC address */
+	put_le32(p + 4, 0);	 /* flags: no PCAT_COMPAT, there is no 8259 */
 	p += 8;
 	for (unsigned int i = 0; i < cfg->nr_cpus; i++, p += MADT_LAPIC_LEN) {
 		put8(p + 0, 0); /* processor local APIC */
 		put8(p + 1, MADT_LAPIC_LEN);
 		put8(p + 2, (uint8_t)i); /* ACPI processor UID */
 		put8(p + 3, (uint8_t)i); /* APIC ID */
-		put32(p + 4, 1);	 /* enabled */
+		put_le32(p + 4, 1);	 /* enabled */
 	}
 	put8(p + 0, 1); /* I/O APIC */
 	put8(p + 1, MADT_IOAPIC_LEN);
 	put8(p + 2, cfg->ioapic_id);
 	put8(p + 3, 0);
-	put32(p + 4, cfg->ioapic_addr);
-	put32(p + 8, 0); /* global system interrupt base */
+	put_le32(p + 4, cfg->ioapic_addr);
+	put_le32(p + 8, 0); /* global system interrupt base */
 	p += MADT_IOAPIC_LEN;
 	put8(p + 0, 4); /* local APIC NMI */
 	put8(p + 1, MADT_NMI_LEN);
-	put8(p + 2, 0xff); /* all processors */
-	put16(p + 3, 0);   /* flags: conforming polarity and trigger */
-	put8(p + 5, 1);	   /* LINT1 */
+	put8(p + 2, 0xff);  /* all processors */
+	put_le16(p + 3, 0); /* flags: conforming polarity and trigger */
+	put8(p + 5, 1);	    /* LINT1 */
 	set_checksum(t, len);
 	return len;
 }
@@ -183,13 +166,13 @@ static uint32_t build_fadt(uint8_t *t, const struct acpi_config *cfg, uint64_t d
 {
 	memset(t, 0, FADT_LEN);
 	put_header(t, "FACP", FADT_LEN, 6);
-	put32(t + 40, (uint32_t)dsdt);		    /* DSDT */
-	put16(t + 109, BOOT_NO_VGA | BOOT_NO_CMOS); /* IAPC_BOOT_ARCH */
-	put32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG_SUP);
+	put_le32(t + 40, (uint32_t)dsdt);	       /* DSDT */
+	put_le16(t + 109, BOOT_NO_VGA | BOOT_NO_CMOS); /* IAPC_BOOT_ARCH */
+	put_le32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG_SUP);
 	put_gas_io8(t + 116, cfg->reset_port);	   /* RESET_REG */
 	put8(t + 128, cfg->reset_value);	   /* RESET_VALUE */
 	put8(t + 131, 4);			   /* FADT minor version: 6.4 */
-	put64(t + 140, dsdt);			   /* X_DSDT */
+	put_le64(t + 140, dsdt);		   /* X_DSDT */
 	put_gas_io8(t + 244, cfg->sleep_ctl_port); /* SLEEP_CONTROL_REG */
 	put_gas_io8(t + 256, cfg->sleep_sts_port); /* SLEEP_STATUS_REG */
 	memcpy(t + 268, "CVMMCVMM", 8);		   /* hypervisor vendor identity */
@@ -211,21 +194,21 @@ static uint32_t build_srat(uint8_t *t, const struct acpi_config *cfg)
 
 	memset(t, 0, len);
 	put_header(t, "SRAT", len, 3);
-	put32(t + 36, 1); /* reserved, 1 for compatibility */
+	put_le32(t + 36, 1); /* reserved, 1 for compatibility */
 	for (unsigned int i = 0; i < cfg->nr_cpus; i++, p += SRAT_CPU_LEN) {
 		put8(p + 0, 0); /* processor local APIC affinity */
 		put8(p + 1, SRAT_CPU_LEN);
 		put8(p + 2, numa->cpu_node[i]); /* proximity domain [7:0] */
 		put8(p + 3, (uint8_t)i);	/* APIC ID */
-		put32(p + 4, 1);		/* enabled */
+		put_le32(p + 4, 1);		/* enabled */
 	}
 	for (unsigned int i = 0; i < numa->nr_mem; i++, p += SRAT_MEM_LEN) {
 		put8(p + 0, 1); /* memory affinity */
 		put8(p + 1, SRAT_MEM_LEN);
-		put32(p + 2, numa->mem[i].node);
-		put64(p + 8, numa->mem[i].base);
-		put64(p + 16, numa->mem[i].len);
-		put32(p + 28, 1); /* enabled */
+		put_le32(p + 2, numa->mem[i].node);
+		put_le64(p + 8, numa->mem[i].base);
+		put_le64(p + 16, numa->mem[i].len);
+		put_le32(p + 28, 1); /* enabled */
 	}
 	set_checksum(t, len);
 	return len;
@@ -243,7 +226,7 @@ static uint32_t build_slit(uint8_t *t, const struct acpi_config *cfg)
 	uint32_t len = slit_len(cfg);
 
 	put_header(t, "SLIT", len, 1);
-	put64(t + HDR_LEN, n);
+	put_le64(t + HDR_LEN, n);
 	for (unsigned int i = 0; i < n; i++)
 		for (unsigned int j = 0; j < n; j++)
 			put8(t + HDR_LEN + 8 + i * n + j, i == j ? SLIT_LOCAL : SLIT_REMOTE);
@@ -273,7 +256,7 @@ static uint32_t build_xsdt(uint8_t *t, const uint64_t *entries, unsigned int n)
 
 	put_header(t, "XSDT", len, 1);
 	for (unsigned int i = 0; i < n; i++)
-		put64(t + HDR_LEN + 8 * i, entries[i]);
+		put_le64(t + HDR_LEN + 8 * i, entries[i]);
 	set_checksum(t, len);
 	return len;
 }
@@ -284,7 +267,7 @@ static uint32_t build_rsdt(uint8_t *t, const uint64_t *entries, unsigned int n)
 
 	put_header(t, "RSDT", len, 1);
 	for (unsigned int i = 0; i < n; i++)
-		put32(t + HDR_LEN + 4 * i, (uint32_t)entries[i]);
+		put_le32(t + HDR_LEN + 4 * i, (uint32_t)entries[i]);
 	set_checksum(t, len);
 	return len;
 }
@@ -296,9 +279,9 @@ static void build_rsdp(uint8_t *t, uint64_t rsdt, uint64_t xsdt)
 	memcpy(t, "RSD PTR ", 8);
 	memcpy(t + 9, ACPI_OEM_ID, 6);
 	put8(t + 15, 2);
-	put32(t + 16, (uint32_t)rsdt);
-	put32(t + 20, RSDP_LEN);
-	put64(t + 24, xsdt);
+	put_le32(t + 16, (uint32_t)rsdt);
+	put_le32(t + 20, RSDP_LEN);
+	put_le64(t + 24, xsdt);
 	put8(t + 8, (uint8_t)(0x100 - acpi__sum(t, 20)));
 	put8(t + 32, (uint8_t)(0x100 - acpi__sum(t, RSDP_LEN)));
 }
