@@ -161,15 +161,3 @@ void sim_step(struct sim_state *s, const struct sim_event *ev, struct sim_action
 		break;
 	}
 }
-
-const char *sim_node_state_name(enum sim_node_state st)
-{
-	static const char *const names[] = {
-		[NODE_BOOTING] = "booting", [NODE_READY] = "ready", [NODE_RUNNING] = "running",
-		[NODE_EXITED] = "exited",   [NODE_GONE] = "gone",
-	};
-
-	if ((unsigned int)st >= sizeof(names) / sizeof(names[0]) || !names[st])
-		return "?";
-	return names[st];
-}

@@ -88,6 +88,4 @@ void sim_state_init(struct sim_state *s, unsigned int nodes, bool all);
 /* Applies one event; fills *act with what to do now (cleared first). */
 void sim_step(struct sim_state *s, const struct sim_event *ev, struct sim_actions *act);
 
-const char *sim_node_state_name(enum sim_node_state st);
-
 #endif

@@ -211,13 +211,6 @@ static void poweroff_is_asked_once(void **state)
 	assert_int_equal(s.failure, SIM_FAIL_INTERRUPTED); /* the first cause is kept */
 }
 
-static void state_names(void **state)
-{
-	assert_string_equal(sim_node_state_name(NODE_BOOTING), "booting");
-	assert_string_equal(sim_node_state_name(NODE_GONE), "gone");
-	assert_string_equal(sim_node_state_name((enum sim_node_state)99), "?");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,7 +225,6 @@ int main(void)
 		cmocka_unit_test(grace_timeout_kills_the_rest),
 		cmocka_unit_test(stray_events_change_nothing),
 		cmocka_unit_test(poweroff_is_asked_once),
-		cmocka_unit_test(state_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
