@@ -20,3 +20,9 @@ MGMT_LIBS += -ljansson
 UNIT_TESTS += test-vc
 test-vc_SRCS := tests/unit/test-vc.c $(MGMT_VC_SRCS) $(LIB_SRCS)
 test-vc_LIBS := -ljansson
+
+# The management plane's control channel: signed HTTP requests (libsodium HMAC-SHA256).
+MGMT_AUTH_SRCS := mgmt/auth.c
+UNIT_TESTS += test-auth
+test-auth_SRCS := tests/unit/test-auth.c $(MGMT_AUTH_SRCS)
+test-auth_LIBS := -lsodium
