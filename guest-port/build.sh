@@ -6,12 +6,14 @@
 #   OUTDIR/initrd.cpio.gz  busybox (i386, static), /init, and cvmm-guest-test
 #   OUTDIR/config          the kernel's .config
 #
-# Both are cached under $CVMM_CACHE/guest-KEY, KEY hashing every input (the
-# series and its patches, the config fragment, this script, the initramfs
-# sources, the versions of linux-source-6.1, busybox-static:i386 and gcc), so
-# an unchanged guest is never rebuilt and a changed one always is. OUTDIR then
-# gets copies. Progress goes to stderr; the full kernel build log is kept as
-# guest-KEY/build.log.
+# Each is cached under $CVMM_CACHE by a key hashing its inputs, so an unchanged
+# part is never rebuilt and a changed one always is: guest-kernel-KEY (the
+# series and its patches, the config fragment, this script, the versions of
+# linux-source-6.1 and gcc; the full build log is kept there as build.log) and
+# guest-initrd-KEY (the initramfs sources, busybox-static:i386's version,
+# gcc's). A change to /init or the test program repacks the initramfs in
+# seconds and keeps the kernel. OUTDIR then gets copies. Progress goes to
+# stderr.
 set -euo pipefail
 
 out=${1:?usage: build.sh OUTDIR}
@@ -44,22 +46,31 @@ fi
 [ -n "$bb_ver" ] && [ "$bb_ver" != "(none)" ] || die "apt has no $bb_pkg"
 
 patches=$(grep -v -e '^#' -e '^$' "$here/series" || true)
-key=$(
+# key WORDS...: a 16-digit hash of files and lines (an input that changes changes it).
+key() { sha256sum | cut -c1-16; }
+kernel_key=$(
 	{
-		cat "$0" "$here/series" "$here"/config/*.config "$here"/initramfs/*
+		cat "$0" "$here/series" "$here"/config/*.config
 		for p in $patches; do cat "$here/patches/$p"; done
 		echo "linux-source-6.1 $(pkg_version linux-source-6.1)"
+		gcc --version | head -n 1
+	} | key
+)
+initrd_key=$(
+	{
+		cat "$here"/initramfs/*
 		echo "$bb_pkg $bb_ver"
 		gcc --version | head -n 1
-	} | sha256sum | cut -c1-16
+	} | key
 )
-cache=$CVMM_CACHE/guest-$key
+kcache=$CVMM_CACHE/guest-kernel-$kernel_key
+icache=$CVMM_CACHE/guest-initrd-$initrd_key
+mkdir -p "$CVMM_CACHE"
 
-if [ -f "$cache/bzImage" ] && [ -f "$cache/initrd.cpio.gz" ]; then
-	say "kernel and initramfs $key (cached)"
+if [ -f "$kcache/bzImage" ]; then
+	say "kernel $kernel_key (cached)"
 else
-	mkdir -p "$CVMM_CACHE"
-	tmp=$(mktemp -d "$CVMM_CACHE/.guest-$key.XXXXXX")
+	tmp=$(mktemp -d "$CVMM_CACHE/.guest-kernel-$kernel_key.XXXXXX")
 	start=$(date +%s)
 	src=$tmp/linux
 
@@ -88,7 +99,7 @@ else
 	done)
 	[ -z "$missing" ] || die "Kconfig did not keep: $(echo $missing) (a dependency is missing from the fragment)"
 
-	say "building bzImage with $jobs jobs (several minutes; log: guest-$key/build.log)"
+	say "building bzImage with $jobs jobs (several minutes; log: guest-kernel-$kernel_key/build.log)"
 	make -C "$src" ARCH=i386 -j"$jobs" bzImage >"$tmp/build.log" 2>&1 &
 	mk=$!
 	while kill -0 $mk 2>/dev/null; do
@@ -98,17 +109,28 @@ else
 	done
 	wait $mk || { tail -n 30 "$tmp/build.log" >&2; die "the kernel build failed"; }
 
-	say "packing the initramfs"
 	mkdir -p "$tmp/out"
-	cp "$src/arch/x86/boot/bzImage" "$src/.config" "$tmp/out/"
-	mv "$tmp/out/.config" "$tmp/out/config"
+	cp "$src/arch/x86/boot/bzImage" "$tmp/out/"
+	cp "$src/.config" "$tmp/out/config"
 	mv "$tmp/build.log" "$tmp/out/"
+	chmod 0755 "$tmp/out"
+	mv "$tmp/out" "$kcache" 2>/dev/null || [ -f "$kcache/bzImage" ] || die "cannot create $kcache"
+	rm -rf "$tmp"
+	tmp=""
+	say "built kernel $kernel_key in $(($(date +%s) - start))s"
+fi
+
+if [ -f "$icache/initrd.cpio.gz" ]; then
+	say "initramfs $initrd_key (cached)"
+else
+	say "packing the initramfs"
+	tmp=$(mktemp -d "$CVMM_CACHE/.guest-initrd-$initrd_key.XXXXXX")
+	mkdir -p "$tmp/out"
 	"$here/initramfs/mkinitramfs.sh" "$bb_pkg" "$bb_ver" "$tmp/out/initrd.cpio.gz"
 	chmod 0755 "$tmp/out"
-	mv "$tmp/out" "$cache" 2>/dev/null || [ -f "$cache/bzImage" ] || die "cannot create $cache"
-	say "built $key in $(($(date +%s) - start))s"
+	mv "$tmp/out" "$icache" 2>/dev/null || [ -f "$icache/initrd.cpio.gz" ] || die "cannot create $icache"
 fi
 
 mkdir -p "$out"
-cp "$cache/bzImage" "$cache/initrd.cpio.gz" "$cache/config" "$out/"
+cp "$kcache/bzImage" "$kcache/config" "$icache/initrd.cpio.gz" "$out/"
 say "$out/bzImage and $out/initrd.cpio.gz ready"

@@ -15,7 +15,7 @@ sock=$dir/monitor.sock
 cvmm run --kernel "$kernel" --initrd "$initrd" --cpus 4 --mem 1G \
 	--numa 0:cpus=0-1,mem=512M --numa 1:cpus=2-3,mem=512M \
 	--stats --monitor "$sock" --timeout 700 \
-	--append "console=ttyS0 panic=-1 cvmm.test=locks,hotplug,memory,locks" \
+	--append "console=ttyS0 panic=-1 cvmm.lock_selftest cvmm.test=locks,hotplug,memory,locks" \
 	</dev/null >"$out" 2>&1 &
 pid=$!
 start=$(date +%s)
