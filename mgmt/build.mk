@@ -1,9 +1,11 @@
 # mgmt/: the management plane: emulated cluster (sim), node agent, control channel.
 MGMT_SIM_SRCS := mgmt/sim/opts.c mgmt/sim/launcher.c mgmt/sim/qemu.c mgmt/sim/image.c \
 	mgmt/sim/run.c mgmt/sim/builtin-sim.c
-MGMT_AGENT_SRCS := mgmt/agent/inventory.c mgmt/agent/builtin-agent.c
-MGMT_SRCS := mgmt/chan.c $(MGMT_SIM_SRCS) $(MGMT_AGENT_SRCS)
-MGMT_LIBS := -lsodium
+MGMT_AUTH_SRCS := mgmt/auth.c
+MGMT_AGENT_SRCS := mgmt/agent/inventory.c mgmt/agent/nodelog.c mgmt/agent/vcpart.c \
+	mgmt/agent/metrics.c mgmt/agent/control.c mgmt/agent/builtin-agent.c
+MGMT_SRCS := mgmt/chan.c $(MGMT_AUTH_SRCS) $(MGMT_SIM_SRCS) $(MGMT_AGENT_SRCS)
+MGMT_LIBS := -lsodium -lmicrohttpd
 
 UNIT_TESTS += test-chan test-sim-opts test-sim-launcher test-sim-qemu test-sim-image
 test-chan_SRCS := tests/unit/test-chan.c mgmt/chan.c $(LIB_SRCS)
@@ -22,7 +24,25 @@ test-vc_SRCS := tests/unit/test-vc.c $(MGMT_VC_SRCS) $(LIB_SRCS)
 test-vc_LIBS := -ljansson
 
 # The management plane's control channel: signed HTTP requests (libsodium HMAC-SHA256).
-MGMT_AUTH_SRCS := mgmt/auth.c
 UNIT_TESTS += test-auth
 test-auth_SRCS := tests/unit/test-auth.c $(MGMT_AUTH_SRCS)
 test-auth_LIBS := -lsodium
+
+# Launchers that start every node of a virtual computer: `cvmm run --nodes K`
+# (local mode: node processes on this host), and what `cvmm sim --kernel`
+# shares with it (the VC from the command line, the exit status, prefixed output).
+MGMT_LAUNCH_SRCS := mgmt/launch/vcspec.c mgmt/launch/verdict.c mgmt/launch/lines.c \
+	mgmt/launch/supervise.c mgmt/launch/local-opts.c mgmt/launch/placement.c mgmt/launch/local.c
+MGMT_SRCS += $(MGMT_LAUNCH_SRCS)
+MGMT_LIBS += -lnuma
+UNIT_TESTS += test-launch-local
+test-launch-local_SRCS := tests/unit/test-launch-local.c mgmt/launch/vcspec.c \
+	mgmt/launch/verdict.c mgmt/launch/supervise.c mgmt/launch/local-opts.c \
+	mgmt/launch/lines.c $(MGMT_VC_SRCS) $(LIB_SRCS)
+test-launch-local_LIBS := -ljansson
+
+# The node agent's control service: its pure parts (node output, metrics, inventory, --listen).
+UNIT_TESTS += test-agent
+test-agent_SRCS := tests/unit/test-agent.c $(MGMT_AGENT_SRCS:mgmt/agent/builtin-agent.c=) \
+	$(MGMT_AUTH_SRCS) $(MGMT_VC_SRCS) $(LIB_SRCS)
+test-agent_LIBS := -lmicrohttpd -ljansson -lsodium

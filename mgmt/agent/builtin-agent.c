@@ -8,11 +8,19 @@
  *
  * One command runs at a time; the launcher never sends a second EXEC before
  * the first EXIT.
+ *
+ * With --listen it also (or only) serves the control service on the node's
+ * control address: cvmmctl starts and stops the node's part of a virtual
+ * computer through it, and Prometheus reads /metrics (mgmt/agent/control.c,
+ * docs/management.md). That service runs on its own thread; the virtio-serial
+ * loop below does not know it exists.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,8 +33,11 @@
 
 #include "cvmm/commands.h"
 #include "cvmm/lib/log.h"
+#include "mgmt/agent/control.h"
 #include "mgmt/agent/inventory.h"
 #include "mgmt/chan.h"
+
+#define AGENT_STATE_DIR "/var/lib/cvmm/agent"
 
 struct agent {
 	int port; /* the control channel */
@@ -261,42 +272,85 @@ static int agent_loop(struct agent *a)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cvmm agent --sim-channel NAME\n"
-		   "\n"
-		   "The node agent. With --sim-channel it serves the `cvmm sim` launcher over\n"
-		   "the virtio-serial port NAME: it reports the node's inventory, runs the\n"
-		   "commands it is sent and powers the node off when asked.\n");
+	fprintf(f,
+		"usage: cvmm agent [--sim-channel NAME] [--listen ADDR:PORT --secret-file FILE\n"
+		"                  [--state-dir DIR]]\n"
+		"\n"
+		"The node agent. With --sim-channel it serves the `cvmm sim` launcher over\n"
+		"the virtio-serial port NAME: it reports the node's inventory, runs the\n"
+		"commands it is sent and powers the node off when asked.\n"
+		"\n"
+		"With --listen it serves cvmmctl over HTTP on ADDR:PORT (\":PORT\" for every\n"
+		"address; port 0 picks a free one): the inventory, starting and stopping this\n"
+		"node's part of a virtual computer, its status and output, and Prometheus\n"
+		"metrics at /metrics. Requests are signed with the cluster secret in FILE.\n"
+		"DIR (default " AGENT_STATE_DIR ") keeps the VC description and the node's log.\n"
+		"Both modes may run together.\n");
 }
 
-int cmd_agent(int argc, char **argv)
+struct agent_opts {
+	const char *channel;
+	struct agent_ctl_config ctl;
+};
+
+/* 0, 1 after --help, or -EINVAL (usage printed). */
+static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
 	static const struct option opts[] = {
 		{ "sim-channel", required_argument, NULL, 's' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "secret-file", required_argument, NULL, 'k' },
+		{ "state-dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct agent *a;
-	const char *channel = NULL;
-	char inv[1024];
-	int c, ret;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+	*o = (struct agent_opts){ .ctl.state_dir = AGENT_STATE_DIR };
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:l:k:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			channel = optarg;
+			o->channel = optarg;
+			break;
+		case 'l':
+			o->ctl.listen = optarg;
+			break;
+		case 'k':
+			o->ctl.secret_file = optarg;
+			break;
+		case 'd':
+			o->ctl.state_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return 1;
 		default:
 			usage(stderr);
-			return 2;
+			return -EINVAL;
 		}
 	}
-	if (!channel) {
-		usage(stderr);
-		return 2;
+	if (optind != argc) {
+		pr_err("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
 	}
+	if (!o->channel && !o->ctl.listen) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (o->ctl.listen && !o->ctl.secret_file) {
+		pr_err("--listen needs --secret-file: every control request is signed");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int run_sim_channel(const char *channel)
+{
+	struct agent *a;
+	char inv[1024];
+	int ret;
+
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return 1;
@@ -319,4 +373,63 @@ int cmd_agent(int argc, char **argv)
 		pr_err("control channel: %s", strerror(-ret));
 	power_off(a);
 	return 1;
+}
+
+/* Serves the control service until SIGTERM or SIGINT. */
+static int run_control_only(struct agent_ctl *ctl, const sigset_t *stop)
+{
+	int sig = 0;
+
+	sigwait(stop, &sig);
+	pr_info("%s: shutting down", strsignal(sig));
+	agent_ctl_stop(ctl);
+	return 0;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	struct agent_opts o;
+	struct agent_ctl *ctl = NULL;
+	char self[PATH_MAX], err[512];
+	sigset_t stop, old;
+	ssize_t n;
+	int ret;
+
+	ret = parse_opts(argc, argv, &o);
+	if (ret)
+		return ret > 0 ? 0 : 2;
+	if (!o.ctl.listen)
+		return run_sim_channel(o.channel);
+
+	/* `cvmm node` is this very program. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		pr_err("cannot find this program (/proc/self/exe): %s", strerror(errno));
+		return 1;
+	}
+	self[n] = '\0';
+	o.ctl.cvmm = self;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return 1;
+	/* Only the main thread takes the stop signals: block them before the server's starts. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	ret = agent_ctl_start(ctl, &o.ctl, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		free(ctl);
+		return 1;
+	}
+	pr_info("control service on %s (port %u), state in %s", o.ctl.listen, ctl->port,
+		o.ctl.state_dir);
+	if (o.channel) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return run_sim_channel(o.channel);
+	}
+	ret = run_control_only(ctl, &stop);
+	free(ctl);
+	return ret;
 }
