@@ -16,6 +16,7 @@
 #include "cvmm/lib/parse.h"
 #include "cvmm/monitor.h"
 #include "cvmm/numa.h"
+#include "mgmt/launch/local.h"
 
 #define MAX_CPUS    255 /* xAPIC IDs, one byte in the MADT */
 #define DEFAULT_MEM (512ull << 20)
@@ -42,7 +43,10 @@ static void usage(FILE *f)
 		   "\n"
 		   "Boots a Linux guest on this node's KVM with its serial console on\n"
 		   "stdin/stdout. Exit status: 0 poweroff, 1 bad input, 2 usage, 3 reset,\n"
-		   "4 triple fault, 5 KVM failure, 6 timeout, 7 signal.\n");
+		   "4 triple fault, 5 KVM failure, 6 timeout, 7 signal.\n"
+		   "\n"
+		   "With --nodes K, a virtual computer of K node processes on this host\n"
+		   "(local mode): see cvmm run --nodes 1 --help.\n");
 }
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
@@ -160,6 +164,9 @@ int cmd_run(int argc, char **argv)
 	struct guest_spec spec;
 	int ret;
 
+	/* Local mode, K node processes, lives with the other launchers in mgmt/launch/. */
+	if (local_opts_wanted(argc, argv))
+		return local_run(argc, argv);
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : RUN_USAGE;
