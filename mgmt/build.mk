@@ -1,5 +1,5 @@
 # mgmt/: the management plane: emulated cluster (sim), node agent, control channel.
-MGMT_SIM_SRCS := mgmt/sim/opts.c mgmt/sim/launcher.c mgmt/sim/qemu.c mgmt/sim/image.c \
+MGMT_SIM_SRCS := mgmt/sim/opts.c mgmt/sim/vcmode.c mgmt/sim/launcher.c mgmt/sim/qemu.c mgmt/sim/image.c \
 	mgmt/sim/run.c mgmt/sim/builtin-sim.c
 MGMT_AUTH_SRCS := mgmt/auth.c
 MGMT_AGENT_SRCS := mgmt/agent/inventory.c mgmt/agent/nodelog.c mgmt/agent/vcpart.c \
@@ -9,8 +9,10 @@ MGMT_LIBS := -lsodium -lmicrohttpd
 
 UNIT_TESTS += test-chan test-sim-opts test-sim-launcher test-sim-qemu test-sim-image
 test-chan_SRCS := tests/unit/test-chan.c mgmt/chan.c $(LIB_SRCS)
-test-sim-opts_SRCS := tests/unit/test-sim-opts.c mgmt/sim/opts.c $(LIB_SRCS)
-test-sim-launcher_SRCS := tests/unit/test-sim-launcher.c mgmt/sim/launcher.c
+test-sim-opts_SRCS := tests/unit/test-sim-opts.c mgmt/sim/opts.c mgmt/sim/vcmode.c \
+	mgmt/launch/vcspec.c mgmt/vc/vc.c $(LIB_SRCS)
+test-sim-opts_LIBS := -ljansson
+test-sim-launcher_SRCS := tests/unit/test-sim-launcher.c mgmt/sim/launcher.c mgmt/launch/verdict.c
 test-sim-qemu_SRCS := tests/unit/test-sim-qemu.c mgmt/sim/qemu.c
 test-sim-image_SRCS := tests/unit/test-sim-image.c mgmt/sim/image.c $(LIB_SRCS)
 test-sim-image_LIBS := -lsodium

@@ -7,11 +7,13 @@
 #include "mgmt/sim/launcher.h"
 #include "mgmt/sim/opts.h"
 #include "mgmt/sim/run.h"
+#include "mgmt/sim/vcmode.h"
 
 int cmd_sim(int argc, char **argv)
 {
+	static struct vc vc; /* VC mode; about 20 KiB */
 	struct sim_opts opts;
-	char err[256];
+	char err[600];
 	int ret;
 
 	ret = sim_opts_parse(argc, argv, &opts, err, sizeof(err));
@@ -24,5 +26,10 @@ int cmd_sim(int argc, char **argv)
 		return SIM_EXIT_USAGE;
 	}
 	log_set_verbose(opts.verbose);
-	return sim_run(&opts);
+	if (opts.vc_mode && (sim_vc_prepare(&opts, &vc, err, sizeof(err)) ||
+			     sim_vc_resolve_guest(&opts, &vc, err, sizeof(err)))) {
+		pr_err("%s", err);
+		return SIM_EXIT_USAGE;
+	}
+	return sim_run(&opts, opts.vc_mode ? &vc : NULL);
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
 
+#include "mgmt/launch/verdict.h"
 #include "mgmt/sim/launcher.h"
+
+static const struct sim_result_ops command_ops;
+static const struct sim_result_ops vc_ops;
 
 void sim_state_init(struct sim_state *s, unsigned int nodes, bool all)
 {
@@ -9,6 +13,15 @@ void sim_state_init(struct sim_state *s, unsigned int nodes, bool all)
 	s->nodes = nodes;
 	s->all = all;
 	s->phase = SIM_BOOT;
+	s->ops = &command_ops;
+	s->culprit = -1;
+}
+
+void sim_state_init_vc(struct sim_state *s, unsigned int nodes, unsigned int io_node)
+{
+	sim_state_init(s, nodes, true);
+	s->ops = &vc_ops;
+	s->io_node = io_node;
 }
 
 static bool is_target(const struct sim_state *s, unsigned int i)
@@ -28,13 +41,35 @@ static bool all_in(const struct sim_state *s, enum sim_node_state st, bool targe
 }
 
 /* The command's result: the first non-zero status in node order. */
-static int command_result(const struct sim_state *s)
+static int command_result(struct sim_state *s)
 {
 	for (unsigned int i = 0; i < s->nodes; i++)
 		if (is_target(s, i) && s->status[i])
 			return s->status[i];
 	return 0;
 }
+
+/* The agent reports a command killed by signal N as 128 + N; the sim sends none. */
+static int vc_result(struct sim_state *s)
+{
+	struct vc_node_end end[SIM_MAX_NODES] = { 0 };
+	struct vc_verdict v;
+
+	/* Called only when nothing failed, so every node's command has exited. */
+	for (unsigned int i = 0; i < s->nodes; i++) {
+		end[i].ended = true;
+		end[i].status = s->status[i];
+		end[i].signaled = s->status[i] > 128;
+	}
+	vc_verdict(end, s->nodes, s->io_node, &v);
+	s->culprit = v.culprit;
+	if (v.culprit >= 0)
+		vc_verdict_describe(end, &v, s->why, sizeof(s->why));
+	return v.status;
+}
+
+static const struct sim_result_ops command_ops = { .result = command_result };
+static const struct sim_result_ops vc_ops = { .result = vc_result };
 
 static int failure_result(enum sim_failure f)
 {
@@ -85,7 +120,7 @@ static void finish_if_all_gone(struct sim_state *s)
 {
 	if (s->phase == SIM_SHUTDOWN && all_in(s, NODE_GONE, false)) {
 		s->phase = SIM_DONE;
-		s->result = s->failure ? failure_result(s->failure) : command_result(s);
+		s->result = s->failure ? failure_result(s->failure) : s->ops->result(s);
 	}
 }
 

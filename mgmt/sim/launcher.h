@@ -72,9 +72,24 @@ struct sim_actions {
 	bool arm_grace_timer;
 };
 
+struct sim_state;
+
+/*
+ * How the commands' statuses make the result of `cvmm sim` once every node
+ * is gone and nothing failed: the first non-zero status in node order for a
+ * command, vc_verdict() (mgmt/launch/verdict.h) for `cvmm node` in VC mode.
+ */
+struct sim_result_ops {
+	int (*result)(struct sim_state *s);
+};
+
 struct sim_state {
 	unsigned int nodes;
 	bool all;
+	const struct sim_result_ops *ops;
+	unsigned int io_node; /* VC mode */
+	int culprit;	      /* VC mode: the node that failed, or -1 */
+	char why[160];	      /* ... and how, in one line */
 	enum sim_phase phase;
 	enum sim_node_state node[SIM_MAX_NODES];
 	int status[SIM_MAX_NODES]; /* command exit status per node */
@@ -85,6 +100,8 @@ struct sim_state {
 };
 
 void sim_state_init(struct sim_state *s, unsigned int nodes, bool all);
+/* VC mode: every node runs its `cvmm node`; the result is the VC's verdict. */
+void sim_state_init_vc(struct sim_state *s, unsigned int nodes, unsigned int io_node);
 /* Applies one event; fills *act with what to do now (cleared first). */
 void sim_step(struct sim_state *s, const struct sim_event *ev, struct sim_actions *act);
 

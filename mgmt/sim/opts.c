@@ -11,6 +11,9 @@
 
 const char sim_usage[] =
 	"usage: cvmm sim [OPTIONS] -- COMMAND [ARGS...]\n"
+	"       cvmm sim [OPTIONS] --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
+	"                [--cpus N] [--mem SIZE] [--transport tcp|rdma]\n"
+	"       cvmm sim [OPTIONS] --vc FILE\n"
 	"\n"
 	"Boots an emulated cluster of KVM nodes (QEMU TCG machines with AMD SVM and\n"
 	"nested paging), runs COMMAND inside node 0 (or every node with --all), streams\n"
@@ -33,6 +36,21 @@ const char sim_usage[] =
 	"  -v, --verbose          copy the nodes' consoles to stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
+	"VC mode (--kernel or --vc, no COMMAND): boots one guest on a virtual computer\n"
+	"of the K nodes, running `cvmm node --vc FILE --id I` on node I. The I/O node's\n"
+	"console is on stdout, the other nodes' output on stderr prefixed \"nodeI: \";\n"
+	"the exit status is the I/O node's, or that of a node that failed (named).\n"
+	"      --kernel BZIMAGE   the guest kernel\n"
+	"      --initrd FILE      its initramfs\n"
+	"      --append CMDLINE   its command line\n"
+	"      --cpus N           vCPUs, spread in blocks over the nodes (default K)\n"
+	"      --mem SIZE         guest RAM, a multiple of K x 512M (default K x 512M)\n"
+	"      --transport T      the DSM transport, tcp (default) or rdma (implies --rdma)\n"
+	"      --vc FILE          the VC from FILE (docs/vc.md); its node addresses are\n"
+	"                         replaced by the sim's; --nodes defaults to its count\n"
+	"  Defaults in VC mode: --node-mem = guest RAM + 1G (a node maps all of it and may\n"
+	"  come to hold any page), --kvm-amd npt=0 (i386 guests hang under nested paging).\n"
+	"\n"
 	"Nodes are 10.77.0.1 .. 10.77.0.K on their interconnect (eth0), an L2 network\n"
 	"that exists only between the nodes. Inside a node, CVMM_NODE_ID, CVMM_NODES and\n"
 	"CVMM_NODE_ADDRS describe the cluster.\n"
@@ -45,6 +63,13 @@ enum {
 	OPT_BOOT_TIMEOUT = 256,
 	OPT_CACHE,
 	OPT_KVM_AMD,
+	OPT_CPUS,
+	OPT_MEM,
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_TRANSPORT,
+	OPT_VC,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +86,13 @@ static const struct option long_opts[] = {
 	{ "keep", no_argument, NULL, 'k' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "vc", required_argument, NULL, OPT_VC },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -104,6 +136,75 @@ static int check_kvm_amd(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The options of VC mode; returns 0, 1 when c is not one of them, or -EINVAL. */
+static int parse_vc_option(int c, const char *arg, struct sim_opts *o, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_CPUS:
+		return parse_count("cpus", arg, 1, VC_MAX_CPUS, &o->vc.cpus, err, errlen);
+	case OPT_MEM:
+		if (parse_size(arg, &o->vc.mem) || !o->vc.mem)
+			return bad(err, errlen, "--mem: '%s' is not a size (like 1G or 2G)", arg);
+		return 0;
+	case OPT_KERNEL:
+		o->vc.kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		o->vc.initrd = arg;
+		return 0;
+	case OPT_APPEND:
+		o->vc.append = arg;
+		return 0;
+	case OPT_TRANSPORT:
+		o->vc.transport_given = true;
+		return vc_spec_parse_transport(arg, &o->vc.transport, err, errlen);
+	case OPT_VC:
+		o->vc.vc_path = arg;
+		return 0;
+	}
+	return 1;
+}
+
+/* VC mode or a command, each with the options that belong to it. */
+static int check_mode(struct sim_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	const struct vc_spec *v = &o->vc;
+	const char *vc_only = v->cpus		   ? "--cpus"
+			      : v->mem		   ? "--mem"
+			      : v->initrd	   ? "--initrd"
+			      : v->append	   ? "--append"
+			      : v->transport_given ? "--transport"
+						   : NULL;
+
+	o->vc_mode = v->kernel || v->vc_path;
+	if (!o->vc_mode) {
+		if (vc_only)
+			return bad(err, errlen, "%s: only in VC mode, with --kernel or --vc",
+				   vc_only);
+		if (optind >= argc)
+			return bad(err, errlen,
+				   "no command given: cvmm sim [OPTIONS] -- COMMAND "
+				   "(or --kernel BZIMAGE for VC mode)");
+		o->argv = argv + optind;
+		o->argc = argc - optind;
+		return SIM_OPTS_OK;
+	}
+	if (optind < argc)
+		return bad(err, errlen,
+			   "%s: VC mode runs cvmm node on every node and takes no COMMAND ('%s')",
+			   v->vc_path ? "--vc" : "--kernel", argv[optind]);
+	if (o->all)
+		return bad(err, errlen, "--all: VC mode runs on every node already");
+	if (v->vc_path && (v->cpus || v->mem))
+		return bad(err, errlen, "%s: --vc %s places the vCPUs and sizes the memory",
+			   v->cpus ? "--cpus" : "--mem", v->vc_path);
+	if (v->transport_given && v->transport == VC_TRANSPORT_RDMA)
+		o->rdma = true;
+	o->vc.name = "sim";
+	o->vc.nodes = o->nodes_given || !v->vc_path ? o->nodes : 0;
+	return SIM_OPTS_OK;
+}
+
 int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t errlen)
 {
 	int c, ret;
@@ -122,6 +223,7 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 		case 'n':
 			ret = parse_count("nodes", optarg, 1, SIM_MAX_NODES, &o->nodes, err,
 					  errlen);
+			o->nodes_given = true;
 			break;
 		case 'c':
 			ret = parse_count("node-cpus", optarg, 1, SIM_MAX_NODE_CPUS, &o->node_cpus,
@@ -138,6 +240,7 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 			if (o->node_mem & ((1 << 20) - 1))
 				return bad(err, errlen,
 					   "--node-mem: %s is not a whole number of MiB", optarg);
+			o->node_mem_given = true;
 			break;
 		case 'a':
 			o->all = true;
@@ -180,17 +283,16 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 		case ':':
 			return bad(err, errlen, "%s needs an argument", argv[optind - 1]);
 		default:
-			return bad(err, errlen, "unknown option '%s' (see --help)",
-				   argv[optind - 1]);
+			ret = parse_vc_option(c, optarg, o, err, errlen);
+			if (ret == 1)
+				return bad(err, errlen, "unknown option '%s' (see --help)",
+					   argv[optind - 1]);
+			break;
 		}
 		if (ret)
 			return ret;
 	}
-	if (optind >= argc)
-		return bad(err, errlen, "no command given: cvmm sim [OPTIONS] -- COMMAND");
-	o->argv = argv + optind;
-	o->argc = argc - optind;
-	return SIM_OPTS_OK;
+	return check_mode(o, argc, argv, err, errlen);
 }
 
 int sim_opts_check_memory(const struct sim_opts *o, uint64_t avail, char *err, size_t errlen)

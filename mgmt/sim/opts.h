@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mgmt/launch/vcspec.h"
+
 #define SIM_MAX_NODES	  16
 #define SIM_MAX_NODE_CPUS 8
 #define SIM_MIN_NODE_MEM  (256ull << 20)
@@ -28,8 +30,16 @@ struct sim_opts {
 	const char *kvm_amd;	   /* kvm_amd module parameters, e.g. "npt=0" */
 	const char *shares[SIM_MAX_SHARES];
 	unsigned int nshares;
-	char **argv; /* the command; NULL-terminated */
+	char **argv; /* the command; NULL-terminated; NULL in VC mode */
 	int argc;
+	/*
+	 * VC mode (--kernel or --vc, no COMMAND): `cvmm node` of a virtual
+	 * computer on every node. sim_vc_prepare() (vcmode.h) fills in the
+	 * defaults that depend on the VC.
+	 */
+	bool vc_mode;
+	struct vc_spec vc;
+	bool nodes_given, node_mem_given;
 };
 
 enum sim_opts_result {

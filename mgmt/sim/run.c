@@ -31,22 +31,18 @@
 
 #include "cvmm/lib/fdio.h"
 #include "cvmm/lib/log.h"
+#include "cvmm/lib/parse.h"
 #include "mgmt/chan.h"
+#include "mgmt/launch/lines.h"
 #include "mgmt/sim/image.h"
 #include "mgmt/sim/launcher.h"
 #include "mgmt/sim/qemu.h"
 #include "mgmt/sim/run.h"
+#include "mgmt/sim/vcmode.h"
 
-#define GRACE_SECONDS	  15 /* for nodes to power off when asked */
-#define CONNECT_SECONDS	  20 /* for a started QEMU to offer its sockets */
-#define PROGRESS_SECONDS  30 /* between "still waiting" lines while booting */
-#define LINE_MAX_PREFIXED 4096
-
-/* Output of one stream of one node, cut into lines when nodes are prefixed. */
-struct line_buf {
-	char buf[LINE_MAX_PREFIXED];
-	size_t fill;
-};
+#define GRACE_SECONDS	 15 /* for nodes to power off when asked */
+#define CONNECT_SECONDS	 20 /* for a started QEMU to offer its sockets */
+#define PROGRESS_SECONDS 30 /* between "still waiting" lines while booting */
 
 struct sim_node {
 	pid_t pid;
@@ -54,21 +50,33 @@ struct sim_node {
 	int con;     /* serial console socket, -1 when closed */
 	int con_log; /* console log file */
 	struct chan_rx *rx;
-	struct line_buf out[2]; /* stdout, stderr */
-	struct line_buf con_line;
+	/*
+	 * Where the command's stdout [0] and stderr [1] go, and the tag in front
+	 * of each line (NULL: as they are): see route_output().
+	 */
+	int out_fd[2];
+	const char *out_tag;
+	char tag[24];
+	struct lines out[2];
+	struct lines con_line;
+	char con_tag[24];		   /* "[nodeI] " for --verbose consoles */
+	const char *argv[SIM_VC_ARGC + 1]; /* VC mode: this node's cvmm node */
+	char id[8];
 	double started;
 	bool announced;
 };
 
 struct sim_run {
 	const struct sim_opts *opts;
+	const struct vc *vc; /* VC mode, else NULL */
+	char vc_path[512];   /* VC mode: the description, in the run directory */
+	const char *what;    /* what the nodes run, for messages */
 	struct sim_state st;
 	struct sim_node node[SIM_MAX_NODES];
 	char rundir[256];
 	char bindir[512];
 	char shares[2048];
 	int sigfd;
-	bool prefix; /* several nodes run the command: prefix its lines */
 	double boot_deadline, cmd_deadline, grace_deadline, next_progress;
 };
 
@@ -315,39 +323,42 @@ out:
 	return ret;
 }
 
-/* Writes node output, prefixed line by line with "[nodeI] " when several run. */
-static void emit(struct sim_run *r, unsigned int i, struct line_buf *lb, int fd,
-		 const uint8_t *data, size_t len, bool prefix)
+/*
+ * Where each node's output goes. One node running a command: its streams, as
+ * they are. Several: the same streams, each line tagged "[nodeI] ". VC mode:
+ * the I/O node's console is the output of `cvmm sim`, as it is, and the
+ * other nodes' output goes to stderr tagged "nodeI: ", as in `cvmm run --nodes`.
+ */
+static void route_output(struct sim_run *r)
 {
-	char tag[16];
+	for (unsigned int i = 0; i < r->opts->nodes; i++) {
+		struct sim_node *n = &r->node[i];
+		bool console = r->vc ? i == r->vc->io_node : !(r->opts->all && r->opts->nodes > 1);
 
-	if (!prefix) {
-		write_full(fd, data, len);
-		return;
-	}
-	snprintf(tag, sizeof(tag), "[node%u] ", i);
-	for (size_t k = 0; k < len; k++) {
-		lb->buf[lb->fill++] = (char)data[k];
-		if (data[k] == '\n' || lb->fill == sizeof(lb->buf)) {
-			char line[LINE_MAX_PREFIXED + 16];
-
-			memcpy(line, tag, strlen(tag));
-			memcpy(line + strlen(tag), lb->buf, lb->fill);
-			write_full(fd, line, strlen(tag) + lb->fill);
-			lb->fill = 0;
+		snprintf(n->con_tag, sizeof(n->con_tag), "[node%u] ", i);
+		n->out_fd[0] = STDOUT_FILENO;
+		n->out_fd[1] = STDERR_FILENO;
+		n->out_tag = NULL;
+		if (console)
+			continue;
+		if (r->vc) {
+			n->out_fd[0] = STDERR_FILENO;
+			snprintf(n->tag, sizeof(n->tag), "node%u: ", i);
+		} else {
+			snprintf(n->tag, sizeof(n->tag), "[node%u] ", i);
 		}
+		n->out_tag = n->tag;
 	}
 }
 
 static void flush_lines(struct sim_run *r)
 {
-	static const uint8_t nl = '\n';
-
 	for (unsigned int i = 0; i < r->opts->nodes; i++) {
+		struct sim_node *n = &r->node[i];
+
 		for (int s = 0; s < 2; s++)
-			if (r->node[i].out[s].fill)
-				emit(r, i, &r->node[i].out[s], s ? STDERR_FILENO : STDOUT_FILENO,
-				     &nl, 1, true);
+			lines_flush(&n->out[s], n->out_fd[s], n->out_tag);
+		lines_flush(&n->con_line, STDERR_FILENO, n->con_tag);
 	}
 }
 
@@ -366,7 +377,9 @@ static void send_exec(struct sim_run *r, unsigned int i)
 	char cwd[1024], path[1200];
 	const char *env[64];
 	extern char **environ;
-	struct chan_exec ex = { .argv = (const char *const *)r->opts->argv, .envp = env };
+	struct chan_exec ex = { .argv = r->vc ? r->node[i].argv
+					      : (const char *const *)r->opts->argv,
+				.envp = env };
 	int n = 0, len;
 
 	/* The caller's directory when the node can see it, else the node's home. */
@@ -402,8 +415,8 @@ static void carry_out(struct sim_run *r, const struct sim_actions *act)
 			kill_node(n);
 	}
 	if (act->exec) {
-		pr_info("all %u nodes up; running '%s' on %s", r->opts->nodes, r->opts->argv[0],
-			r->opts->all ? "every node" : "node0");
+		pr_info("all %u nodes up; running '%s' on %s", r->opts->nodes, r->what,
+			r->opts->all || r->vc ? "every node" : "node0");
 	}
 	if (act->arm_cmd_timer && r->opts->timeout)
 		r->cmd_deadline = now() + r->opts->timeout;
@@ -432,7 +445,7 @@ static void on_frame(struct sim_run *r, unsigned int i, const struct chan_hdr *h
 	case CHAN_STDERR: {
 		int s = h->type == CHAN_STDERR;
 
-		emit(r, i, &n->out[s], s ? STDERR_FILENO : STDOUT_FILENO, p, h->len, r->prefix);
+		lines_emit(&n->out[s], n->out_fd[s], n->out_tag, p, h->len);
 		break;
 	}
 	case CHAN_EXIT:
@@ -498,7 +511,7 @@ static void read_console(struct sim_run *r, unsigned int i)
 	if (n->con_log >= 0)
 		write_full(n->con_log, buf, (size_t)len);
 	if (r->opts->verbose)
-		emit(r, i, &n->con_line, STDERR_FILENO, buf, (size_t)len, true);
+		lines_emit(&n->con_line, STDERR_FILENO, n->con_tag, buf, (size_t)len);
 }
 
 static void reap(struct sim_run *r)
@@ -567,7 +580,7 @@ static void check_timers(struct sim_run *r)
 		apply(r, &(struct sim_event){ .type = EV_BOOT_TIMEOUT });
 	}
 	if (r->st.phase == SIM_RUN && r->cmd_deadline && t >= r->cmd_deadline) {
-		pr_err("'%s' did not finish within %us", r->opts->argv[0], r->opts->timeout);
+		pr_err("'%s' did not finish within %us", r->what, r->opts->timeout);
 		apply(r, &(struct sim_event){ .type = EV_CMD_TIMEOUT });
 	}
 	if (r->st.phase == SIM_SHUTDOWN && r->grace_deadline && t >= r->grace_deadline) {
@@ -619,7 +632,10 @@ static void describe_failure(const struct sim_run *r)
 		pr_err("timed out; node consoles are in %s", r->rundir);
 		break;
 	case SIM_FAIL_INTERRUPTED:
+		break;
 	case SIM_FAIL_NONE:
+		if (r->st.culprit >= 0)
+			pr_err("%s", r->st.why);
 		break;
 	}
 }
@@ -633,7 +649,64 @@ static void remove_rundir(const char *dir)
 		pr_warn("could not remove %s", dir);
 }
 
-int sim_run(const struct sim_opts *opts)
+/* True when p is one of the shares or below one. */
+static bool shared_already(const struct sim_run *r, const char *p)
+{
+	const char *s = r->shares;
+
+	while (*s) {
+		size_t n = strcspn(s, ":");
+
+		if (!strncmp(p, s, n) && (p[n] == '/' || p[n] == '\0'))
+			return true;
+		s += n + (s[n] == ':');
+	}
+	return false;
+}
+
+/* VC mode: the nodes read the description and the guest's files at their host paths. */
+static void share_vc_files(struct sim_run *r)
+{
+	const char *files[] = { r->vc->kernel, r->vc->initrd };
+	char dir[1100];
+
+	add_share(r, r->rundir);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!files[i][0])
+			continue;
+		snprintf(dir, sizeof(dir), "%s", files[i]);
+		dirname(dir);
+		if (!shared_already(r, dir)) {
+			if (!shareable(dir))
+				pr_warn("%s: not visible in the nodes (a system path, or ':' or "
+					"white space in it)",
+					files[i]);
+			add_share(r, dir);
+		}
+	}
+}
+
+/* VC mode: the description in the run directory, and each node's cvmm node. */
+static int write_vc(struct sim_run *r)
+{
+	char err[600];
+	int ret;
+
+	ret = vc_spec_write(r->vc, r->rundir, "vc.json", r->vc_path, sizeof(r->vc_path), err,
+			    sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
+	for (unsigned int i = 0; i < r->opts->nodes; i++)
+		sim_vc_argv(r->vc_path, i, r->node[i].id, sizeof(r->node[i].id), r->node[i].argv);
+	pr_info("VC mode: %u vCPUs, %s of guest RAM over %u nodes (%s), described in %s",
+		r->vc->ncpus, format_size(r->vc->mem, err, sizeof(err)), r->vc->nnodes,
+		vc_transport_name(r->vc->transport), r->vc_path);
+	return 0;
+}
+
+int sim_run(const struct sim_opts *opts, const struct vc *vc)
 {
 	struct sim_run *r = calloc(1, sizeof(*r));
 	struct sim_image img;
@@ -645,11 +718,16 @@ int sim_run(const struct sim_opts *opts)
 	if (!r)
 		return SIM_EXIT_CLUSTER;
 	r->opts = opts;
+	r->vc = vc;
+	r->what = vc ? "cvmm node" : opts->argv[0];
 	r->sigfd = -1;
 	for (unsigned int i = 0; i < SIM_MAX_NODES; i++)
 		r->node[i].ctl = r->node[i].con = r->node[i].con_log = -1;
-	sim_state_init(&r->st, opts->nodes, opts->all);
-	r->prefix = opts->all && opts->nodes > 1;
+	if (vc)
+		sim_state_init_vc(&r->st, opts->nodes, vc->io_node);
+	else
+		sim_state_init(&r->st, opts->nodes, opts->all);
+	route_output(r);
 
 	if (find_program("qemu-system-x86_64", qemu, sizeof(qemu))) {
 		pr_err("qemu-system-x86_64 not found: install the Debian package "
@@ -679,6 +757,11 @@ int sim_run(const struct sim_opts *opts)
 	if (sim_image_initrd(&img, r->bindir, r->rundir, initrd, sizeof(initrd)))
 		goto out_rundir;
 	collect_shares(r, &img);
+	if (vc) {
+		if (write_vc(r))
+			goto out_rundir;
+		share_vc_files(r);
+	}
 	port = free_udp_port();
 	if (port < 0) {
 		pr_err("no free UDP port on 127.0.0.1 for the interconnect: %s", strerror(-port));

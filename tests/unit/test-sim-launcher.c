@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "mgmt/sim/launcher.h"
@@ -211,6 +212,43 @@ static void poweroff_is_asked_once(void **state)
 	assert_int_equal(s.failure, SIM_FAIL_INTERRUPTED); /* the first cause is kept */
 }
 
+/* VC mode: the I/O node's status, or the node that failed, named. */
+static void vc_mode_io_node_status(void **state)
+{
+	sim_state_init_vc(&s, 3, 0);
+	all_hello(3);
+	assert_int_equal(act.exec, 0x7);
+	ev(EV_EXIT, 1, 0);
+	ev(EV_EXIT, 2, 0);
+	ev(EV_EXIT, 0, 3);
+	assert_int_equal(s.phase, SIM_SHUTDOWN);
+	all_lost(3);
+	assert_int_equal(s.result, 3);
+	assert_int_equal(s.culprit, -1);
+}
+
+static void vc_mode_names_the_failed_node(void **state)
+{
+	sim_state_init_vc(&s, 3, 0);
+	all_hello(3);
+	ev(EV_EXIT, 2, 128 + 9); /* the OOM killer */
+	ev(EV_EXIT, 0, 8);
+	ev(EV_EXIT, 1, 8);
+	all_lost(3);
+	assert_int_equal(s.result, 137);
+	assert_int_equal(s.culprit, 2);
+	assert_non_null(strstr(s.why, "node2 was killed by signal 9"));
+}
+
+static void vc_mode_cluster_failure_wins(void **state)
+{
+	sim_state_init_vc(&s, 2, 0);
+	all_hello(2);
+	ev(EV_NODE_LOST, 1, 0);
+	all_lost(2);
+	assert_int_equal(s.result, SIM_EXIT_CLUSTER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +263,9 @@ int main(void)
 		cmocka_unit_test(grace_timeout_kills_the_rest),
 		cmocka_unit_test(stray_events_change_nothing),
 		cmocka_unit_test(poweroff_is_asked_once),
+		cmocka_unit_test(vc_mode_io_node_status),
+		cmocka_unit_test(vc_mode_names_the_failed_node),
+		cmocka_unit_test(vc_mode_cluster_failure_wins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
