@@ -48,3 +48,14 @@ UNIT_TESTS += test-agent
 test-agent_SRCS := tests/unit/test-agent.c $(MGMT_AGENT_SRCS:mgmt/agent/builtin-agent.c=) \
 	$(MGMT_AUTH_SRCS) $(MGMT_VC_SRCS) $(LIB_SRCS)
 test-agent_LIBS := -lmicrohttpd -ljansson -lsodium
+
+# cvmmctl: the management host's command (SQLite state, libcurl to the agents).
+CTL_SRCS := mgmt/ctl/args.c mgmt/ctl/db.c mgmt/ctl/client.c mgmt/ctl/cmd-node.c \
+	mgmt/ctl/cmd-vc.c mgmt/ctl/cmd-vc-show.c mgmt/ctl/cvmmctl.c
+BINS += cvmmctl
+cvmmctl_SRCS := $(CTL_SRCS) $(MGMT_AUTH_SRCS) $(MGMT_VC_SRCS) $(LIB_SRCS)
+cvmmctl_LIBS := -lsqlite3 -lcurl -ljansson -lsodium
+UNIT_TESTS += test-ctl-args test-ctl-db
+test-ctl-args_SRCS := tests/unit/test-ctl-args.c mgmt/ctl/args.c $(LIB_SRCS)
+test-ctl-db_SRCS := tests/unit/test-ctl-db.c mgmt/ctl/db.c
+test-ctl-db_LIBS := -lsqlite3

@@ -306,6 +306,7 @@ static void do_status(struct agent_ctl *c, struct req *q, struct reply *r)
 static void do_console(struct agent_ctl *c, struct req *q, struct reply *r)
 {
 	const char *arg = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "offset");
+	const char *want = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "vc");
 	unsigned long off = 0;
 	off_t size = 0;
 	ssize_t n;
@@ -313,6 +314,11 @@ static void do_console(struct agent_ctl *c, struct req *q, struct reply *r)
 	vcpart_poll(&c->part);
 	if (c->part.state == VCPART_IDLE) {
 		reply_error(r, MHD_HTTP_NOT_FOUND, "this node belongs to no VC");
+		return;
+	}
+	if (want && strcmp(want, c->part.vc)) {
+		reply_error(r, MHD_HTTP_CONFLICT, "this node belongs to VC %s, not %s", c->part.vc,
+			    want);
 		return;
 	}
 	if (arg && parse_uint(arg, 0, ~0ul >> 1, &off)) {

@@ -8,7 +8,7 @@
  *   POST /v1/vc/start    {"vc": DESCRIPTION, "node": I}: run node I of it
  *   POST /v1/vc/stop     [{"vc": NAME}]: stop it and release the node
  *   GET  /v1/vc/status   state, exit status, the node's stats and errors
- *   GET  /v1/vc/console?offset=N   the node's output from byte N
+ *   GET  /v1/vc/console?vc=NAME&offset=N   the node's output from byte N
  *
  * Every /v1/ request must be signed with the cluster secret (mgmt/auth.h);
  * one that is not, or is stale or replayed, gets 401 and one log line.

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cvmmctl vc status and vc console: what a VC's nodes are doing. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cvmm/lib/fdio.h"
+#include "cvmm/lib/log.h"
+#include "cvmm/lib/parse.h"
+#include "mgmt/ctl/client.h"
+#include "mgmt/ctl/ctl.h"
+
+#define PAGE_SIZE 4096ull
+
+/*
+ * The sum of every sample of metric `name` in Prometheus text; -1 if there
+ * is none. Used on the live metrics a node writes (docs/management.md).
+ */
+static double metric_sum(const char *text, const char *name)
+{
+	size_t len = strlen(name);
+	double sum = -1;
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *v;
+
+		if (strncmp(l, name, len) || (l[len] != '{' && l[len] != ' '))
+			continue;
+		v = l + len;
+		if (*v == '{')
+			v = strchr(v, '}');
+		if (!v)
+			continue;
+		sum = (sum < 0 ? 0 : sum) + strtod(v + 1, NULL);
+	}
+	return sum;
+}
+
+static json_t *vcpu_list(const struct vc_node *n)
+{
+	json_t *a = json_array();
+
+	for (unsigned int k = 0; k < n->ncpus; k++)
+		json_array_append_new(a, json_integer(n->cpus[k]));
+	return a;
+}
+
+static void vcpu_text(const struct vc_node *n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned int k = 0; k < n->ncpus && off < len; k++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%u", k ? "," : "", n->cpus[k]);
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+/* One node's row: the definition, and what its agent says. */
+static json_t *node_status(struct ctl *c, const struct ctl_vc *v, unsigned int i)
+{
+	const struct vc_node *vn = &v->vc.node[i];
+	json_t *row =
+		json_pack("{s:i,s:s,s:s,s:s,s:i,s:o,s:I,s:I}", "id", (int)i, "agent",
+			  v->agent[i].name, "agent_addr", v->agent[i].addr, "address", vn->address,
+			  "port", vn->port, "vcpus", vcpu_list(vn), "memory", (json_int_t)vn->mem,
+			  "pages_homed", (json_int_t)(vn->mem / PAGE_SIZE));
+	json_t *st = NULL, *dsm;
+	const char *state, *vc, *live;
+	struct ctl_reply r;
+	char err[512];
+	double faults = -1, owned = -1;
+	long long started, until;
+
+	if (ctl_request(&c->key, v->agent[i].addr, "GET", "/v1/vc/status", NULL, CTL_TIMEOUT_S, &r,
+			err, sizeof(err)) == 0) {
+		if (r.status == 200)
+			st = ctl_reply_json(&r);
+		else
+			ctl_reply_error(&r, err, sizeof(err));
+		ctl_reply_free(&r);
+	}
+	if (!st) {
+		json_object_set_new(row, "state", json_string("unreachable"));
+		json_object_set_new(row, "error", json_string(err));
+		return row;
+	}
+	state = json_string_value(json_object_get(st, "state"));
+	vc = json_string_value(json_object_get(st, "vc"));
+	if (!state || !strcmp(state, "idle")) {
+		json_object_set_new(row, "state", json_string("stopped"));
+	} else if (!vc || strcmp(vc, v->vc.name)) {
+		/* The node is in another VC: nothing it says is about this one. */
+		json_object_set_new(row, "state", json_string("busy"));
+		json_object_set_new(row, "other_vc", json_string(vc ? vc : "?"));
+	} else {
+		json_object_set_new(row, "state", json_string(state));
+		json_object_set(row, "exit_status", json_object_get(st, "exit_status"));
+		json_object_set(row, "pid", json_object_get(st, "pid"));
+		json_object_set(row, "errors", json_object_get(st, "errors"));
+		json_object_set(row, "stats", json_object_get(st, "stats"));
+		dsm = json_object_get(st, "dsm");
+		json_object_set(row, "dsm", dsm);
+		live = json_string_value(json_object_get(st, "live_metrics"));
+		if (live) {
+			faults = metric_sum(live, "cvmm_dsm_faults_total");
+			owned = metric_sum(live, "cvmm_dsm_pages_owned");
+		} else if (dsm) {
+			faults = (double)(json_integer_value(json_object_get(dsm, "faults_read")) +
+					  json_integer_value(json_object_get(dsm, "faults_write")) +
+					  json_integer_value(
+						  json_object_get(dsm, "faults_upgrade")));
+		}
+		started = json_integer_value(json_object_get(st, "started"));
+		until = json_object_get(st, "ended")
+				? json_integer_value(json_object_get(st, "ended"))
+				: (long long)time(NULL);
+		if (faults >= 0)
+			json_object_set_new(
+				row, "fault_rate",
+				json_real(faults /
+					  (double)(until > started ? until - started : 1)));
+		if (owned >= 0)
+			json_object_set_new(row, "pages_owned", json_integer((json_int_t)owned));
+	}
+	json_decref(st);
+	return row;
+}
+
+static void print_status(const struct ctl_vc *v, json_t *rows)
+{
+	char sz[32], cpus[128], rate[32], owned[32], exit_s[16];
+	size_t i;
+	json_t *row, *e;
+
+	printf("VC %s: %u vCPUs, %s of memory on %u nodes, I/O node %u, transport %s\n", v->vc.name,
+	       v->vc.ncpus, format_size(v->vc.mem, sz, sizeof(sz)), v->vc.nnodes, v->vc.io_node,
+	       vc_transport_name(v->vc.transport));
+	printf("%-4s %-12s %-21s %-11s %4s %-10s %8s %8s %10s\n", "NODE", "AGENT", "AGENT ADDR",
+	       "STATE", "EXIT", "VCPUS", "HOMED", "OWNED", "FAULTS/S");
+	json_array_foreach(rows, i, row)
+	{
+		json_t *x = json_object_get(row, "exit_status");
+
+		vcpu_text(&v->vc.node[i], cpus, sizeof(cpus));
+		snprintf(exit_s, sizeof(exit_s), "%s", "-");
+		if (json_is_integer(x))
+			snprintf(exit_s, sizeof(exit_s), "%lld", (long long)json_integer_value(x));
+		snprintf(rate, sizeof(rate), "-");
+		if (json_object_get(row, "fault_rate"))
+			snprintf(rate, sizeof(rate), "%.1f",
+				 json_real_value(json_object_get(row, "fault_rate")));
+		snprintf(owned, sizeof(owned), "-");
+		if (json_object_get(row, "pages_owned"))
+			snprintf(
+				owned, sizeof(owned), "%lld",
+				(long long)json_integer_value(json_object_get(row, "pages_owned")));
+		printf("%-4zu %-12s %-21s %-11s %4s %-10s %8lld %8s %10s\n", i, v->agent[i].name,
+		       v->agent[i].addr, json_string_value(json_object_get(row, "state")), exit_s,
+		       cpus, (long long)json_integer_value(json_object_get(row, "pages_homed")),
+		       owned, rate);
+	}
+	/* Why a node stopped, and its DSM figures, under the table. */
+	json_array_foreach(rows, i, row)
+	{
+		size_t k;
+
+		if (json_object_get(row, "error"))
+			printf("node%zu: %s\n", i,
+			       json_string_value(json_object_get(row, "error")));
+		if (json_object_get(row, "other_vc"))
+			printf("node%zu: its agent runs VC %s\n", i,
+			       json_string_value(json_object_get(row, "other_vc")));
+		json_array_foreach(json_object_get(row, "errors"), k, e)
+			printf("node%zu: %s\n", i, json_string_value(e));
+		json_array_foreach(json_object_get(row, "stats"), k, e)
+			printf("node%zu: %s\n", i, json_string_value(e));
+	}
+}
+
+int ctl_cmd_vc_status(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_vc v;
+	json_t *rows, *placement, *out;
+	int ret = CTL_OK;
+
+	if (ctl_vc_load(c, a->pos[0], &v))
+		return CTL_FAILED;
+	rows = json_array();
+	placement = json_array();
+	for (unsigned int i = 0; i < v.vc.nnodes; i++) {
+		json_t *row = node_status(c, &v, i);
+
+		if (!strcmp(json_string_value(json_object_get(row, "state")), "unreachable"))
+			ret = CTL_FAILED;
+		json_array_append_new(rows, row);
+	}
+	for (unsigned int k = 0; k < v.vc.ncpus; k++)
+		json_array_append_new(placement, json_integer(v.vc.cpu_node[k]));
+	if (c->json) {
+		out = json_pack("{s:s,s:s,s:i,s:i,s:I,s:o,s:o}", "name", v.vc.name, "transport",
+				vc_transport_name(v.vc.transport), "io_node", (int)v.vc.io_node,
+				"vcpus", (int)v.vc.ncpus, "memory", (json_int_t)v.vc.mem,
+				"placement", placement, "nodes", rows);
+		ctl_print_json(out);
+	} else {
+		print_status(&v, rows);
+		json_decref(rows);
+		json_decref(placement);
+	}
+	ctl_vc_free(&v);
+	return ret;
+}
+
+/*
+ * Follows the I/O node's output (the guest console and cvmm node's messages)
+ * until that node's process has ended and everything it wrote is shown.
+ * Read-only: input to the guest is not forwarded yet.
+ */
+int ctl_cmd_vc_console(struct ctl *c, const struct ctl_args *a)
+{
+	unsigned long long off = 0;
+	const struct ctl_node *ag;
+	struct ctl_vc v;
+	char target[128], err[512];
+	int ret = CTL_OK;
+
+	if (ctl_vc_load(c, a->pos[0], &v))
+		return CTL_FAILED;
+	ag = &v.agent[v.vc.io_node];
+	for (;;) {
+		struct ctl_reply r;
+		bool more;
+
+		snprintf(target, sizeof(target), "/v1/vc/console?vc=%s&offset=%llu", v.vc.name,
+			 off);
+		if (ctl_request(&c->key, ag->addr, "GET", target, NULL, CTL_TIMEOUT_S, &r, err,
+				sizeof(err))) {
+			pr_err("node%u (%s): %s", v.vc.io_node, ag->name, err);
+			ret = CTL_FAILED;
+			break;
+		}
+		if (r.status != 200) {
+			pr_err("node%u (%s), the I/O node: %s", v.vc.io_node, ag->name,
+			       r.status == 404 ? "VC not started there (cvmmctl vc start)"
+					       : ctl_reply_error(&r, err, sizeof(err)));
+			ctl_reply_free(&r);
+			ret = CTL_FAILED;
+			break;
+		}
+		if (r.len && write_full(STDOUT_FILENO, r.body, r.len)) {
+			ctl_reply_free(&r);
+			break;
+		}
+		off = strtoull(r.offset, NULL, 10);
+		more = r.len > 0;
+		ctl_reply_free(&r);
+		if (!more && strcmp(r.state, "running"))
+			break;
+		if (!more)
+			usleep(300 * 1000);
+	}
+	ctl_vc_free(&v);
+	return ret;
+}
