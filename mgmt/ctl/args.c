@@ -37,7 +37,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* Finds the option of argv[*i]; *val is its value (which may take argv[*i + 1]). */
-static const struct ctl_opt *find_opt(int argc, char *const *argv, int *i, const char **val,
+static const struct ctl_opt *find_opt(int argc, const char *const *argv, int *i, const char **val,
 				      char *err, size_t errlen)
 {
 	const char *arg = argv[*i], *eq = NULL;
@@ -110,8 +110,9 @@ static int set_opt(struct ctl_args *a, const struct ctl_opt *o, const char *val,
 }
 
 /* The command whose words start words[0..n-1]; *used is how many it took. */
-static const struct ctl_cmd *find_cmd(const struct ctl_cmd *table, size_t n, char *const *words,
-				      unsigned int nwords, unsigned int *used)
+static const struct ctl_cmd *find_cmd(const struct ctl_cmd *table, size_t n,
+				      const char *const *words, unsigned int nwords,
+				      unsigned int *used)
 {
 	const struct ctl_cmd *best = NULL;
 
@@ -134,10 +135,10 @@ static const struct ctl_cmd *find_cmd(const struct ctl_cmd *table, size_t n, cha
 	return best;
 }
 
-int ctl_parse_args(const struct ctl_cmd *table, size_t n, int argc, char *const *argv,
+int ctl_parse_args(const struct ctl_cmd *table, size_t n, int argc, const char *const *argv,
 		   struct ctl_args *a, char *err, size_t errlen)
 {
-	char *words[8 + CTL_MAX_POS];
+	const char *words[8 + CTL_MAX_POS];
 	const struct ctl_opt *given[16];
 	unsigned int nwords = 0, ngiven = 0, used = 0;
 	bool dashdash = false;

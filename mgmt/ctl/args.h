@@ -51,7 +51,7 @@ struct ctl_args {
  * message for the user in err (an unknown command or option, a missing or
  * extra argument, an option the command does not take).
  */
-int ctl_parse_args(const struct ctl_cmd *table, size_t n, int argc, char *const *argv,
+int ctl_parse_args(const struct ctl_cmd *table, size_t n, int argc, const char *const *argv,
 		   struct ctl_args *a, char *err, size_t errlen);
 
 /*

@@ -126,7 +126,8 @@ int main(int argc, char **argv)
 	int ret;
 
 	log_set_prefix("cvmmctl");
-	if (ctl_parse_args(commands, NCOMMANDS, argc, argv, &a, err, sizeof(err))) {
+	if (ctl_parse_args(commands, NCOMMANDS, argc, (const char *const *)argv, &a, err,
+			   sizeof(err))) {
 		pr_err("%s", err);
 		return CTL_USAGE;
 	}
