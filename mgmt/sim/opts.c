@@ -48,8 +48,9 @@ const char sim_usage[] =
 	"      --transport T      the DSM transport, tcp (default) or rdma (implies --rdma)\n"
 	"      --vc FILE          the VC from FILE (docs/vc.md); its node addresses are\n"
 	"                         replaced by the sim's; --nodes defaults to its count\n"
-	"  Defaults in VC mode: --node-mem = guest RAM + 1G (a node maps all of it and may\n"
-	"  come to hold any page), --kvm-amd npt=0 (i386 guests hang under nested paging).\n"
+	"  Defaults in VC mode: --node-cpus = the most vCPUs a node runs (at most 8),\n"
+	"  --node-mem = guest RAM + 1G (a node maps all of it and may come to hold any\n"
+	"  page), --kvm-amd npt=0 (i386 guests hang under nested paging).\n"
 	"\n"
 	"Nodes are 10.77.0.1 .. 10.77.0.K on their interconnect (eth0), an L2 network\n"
 	"that exists only between the nodes. Inside a node, CVMM_NODE_ID, CVMM_NODES and\n"
@@ -228,6 +229,7 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 		case 'c':
 			ret = parse_count("node-cpus", optarg, 1, SIM_MAX_NODE_CPUS, &o->node_cpus,
 					  err, errlen);
+			o->node_cpus_given = true;
 			break;
 		case 'm':
 			if (parse_size(optarg, &o->node_mem))

@@ -39,7 +39,7 @@ struct sim_opts {
 	 */
 	bool vc_mode;
 	struct vc_spec vc;
-	bool nodes_given, node_mem_given;
+	bool nodes_given, node_cpus_given, node_mem_given;
 };
 
 enum sim_opts_result {

@@ -24,6 +24,15 @@ int sim_vc_prepare(struct sim_opts *o, struct vc *vc, char *err, size_t errlen)
 	o->nodes = vc->nnodes;
 	if (vc->transport == VC_TRANSPORT_RDMA)
 		o->rdma = true;
+	if (!o->node_cpus_given) {
+		/* A host CPU for each vCPU thread of the busiest node. */
+		o->node_cpus = 1;
+		for (unsigned int i = 0; i < vc->nnodes; i++)
+			if (vc->node[i].ncpus > o->node_cpus)
+				o->node_cpus = vc->node[i].ncpus;
+		if (o->node_cpus > SIM_MAX_NODE_CPUS)
+			o->node_cpus = SIM_MAX_NODE_CPUS;
+	}
 	if (!o->node_mem_given)
 		o->node_mem = vc->mem + SIM_VC_NODE_OWN;
 	if (!o->kvm_amd)

@@ -21,7 +21,7 @@
 /*
  * Builds the VC of o->vc with node i at 10.77.0.(i+1), then sets what
  * follows from it and the user left open: --nodes (the file's count),
- * --node-mem (guest RAM + SIM_VC_NODE_OWN: a node maps the whole guest RAM
+ * --node-cpus (the most vCPUs a node runs, at most 8), --node-mem (guest RAM + SIM_VC_NODE_OWN: a node maps the whole guest RAM
  * and may come to hold a copy of any page), --kvm-amd, and --rdma for an
  * rdma transport. Returns 0, or -errno with a message naming the option or
  * field in err. Reads the --vc file; otherwise pure.

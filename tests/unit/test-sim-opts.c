@@ -159,6 +159,7 @@ static void vc_mode_defaults(void **state)
 	assert_string_equal(vc.kernel, "/k/bz");
 	assert_string_equal(vc.name, "sim");
 	/* What follows from the VC. */
+	assert_int_equal(o.node_cpus, 1);
 	assert_int_equal(o.node_mem, (1ull << 30) + SIM_VC_NODE_OWN);
 	assert_string_equal(o.kvm_amd, "npt=0");
 	assert_false(o.rdma);
@@ -183,6 +184,7 @@ static void vc_mode_options(void **state)
 	assert_int_equal(vc.ncpus, 4);
 	assert_int_equal(vc.node[0].ncpus, 2); /* blocks, the first node takes one more */
 	assert_int_equal(vc.node[2].ncpus, 1);
+	assert_int_equal(o.node_cpus, 2); /* node 0's two vCPUs */
 	assert_int_equal(vc.node[2].mem, 1ull << 30);
 	assert_string_equal(vc.node[2].address, "10.77.0.3");
 	assert_string_equal(vc.initrd, "/k/rd");
@@ -214,6 +216,10 @@ static void vc_mode_from_file(void **state)
 	assert_true(o.rdma); /* the file's transport */
 	assert_int_equal(o.node_mem, (3ull << 30) + SIM_VC_NODE_OWN);
 	assert_string_equal(vc.node[2].address, "10.77.0.3");
+
+	assert_int_equal(parse("--vc", arg, "--node-cpus", "1"), SIM_OPTS_OK);
+	assert_int_equal(sim_vc_prepare(&o, &vc, err, sizeof(err)), 0);
+	assert_int_equal(o.node_cpus, 1); /* the user's choice stands */
 
 	assert_int_equal(parse("--nodes", "2", "--vc", arg), SIM_OPTS_OK);
 	assert_int_equal(sim_vc_prepare(&o, &vc, err, sizeof(err)), -EINVAL);
