@@ -60,7 +60,8 @@ struct sim_node {
 	struct lines out[2];
 	struct lines con_line;
 	char con_tag[24];		   /* "[nodeI] " for --verbose consoles */
-	const char *argv[SIM_VC_ARGC + 1]; /* VC mode: this node's cvmm node */
+	const char *const *cmd;		   /* the command this node runs */
+	const char *argv[SIM_VC_ARGC + 1]; /* VC mode: its cvmm node, cmd points here */
 	char id[8];
 	double started;
 	bool announced;
@@ -377,9 +378,7 @@ static void send_exec(struct sim_run *r, unsigned int i)
 	char cwd[1024], path[1200];
 	const char *env[64];
 	extern char **environ;
-	struct chan_exec ex = { .argv = r->vc ? r->node[i].argv
-					      : (const char *const *)r->opts->argv,
-				.envp = env };
+	struct chan_exec ex = { .argv = r->node[i].cmd, .envp = env };
 	int n = 0, len;
 
 	/* The caller's directory when the node can see it, else the node's home. */
@@ -698,8 +697,10 @@ static int write_vc(struct sim_run *r)
 		pr_err("%s", err);
 		return ret;
 	}
-	for (unsigned int i = 0; i < r->opts->nodes; i++)
+	for (unsigned int i = 0; i < r->opts->nodes; i++) {
 		sim_vc_argv(r->vc_path, i, r->node[i].id, sizeof(r->node[i].id), r->node[i].argv);
+		r->node[i].cmd = r->node[i].argv;
+	}
 	pr_info("VC mode: %u vCPUs, %s of guest RAM over %u nodes (%s), described in %s",
 		r->vc->ncpus, format_size(r->vc->mem, err, sizeof(err)), r->vc->nnodes,
 		vc_transport_name(r->vc->transport), r->vc_path);
@@ -721,8 +722,10 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 	r->vc = vc;
 	r->what = vc ? "cvmm node" : opts->argv[0];
 	r->sigfd = -1;
-	for (unsigned int i = 0; i < SIM_MAX_NODES; i++)
+	for (unsigned int i = 0; i < SIM_MAX_NODES; i++) {
 		r->node[i].ctl = r->node[i].con = r->node[i].con_log = -1;
+		r->node[i].cmd = (const char *const *)opts->argv; /* VC mode: see write_vc() */
+	}
 	if (vc)
 		sim_state_init_vc(&r->st, opts->nodes, vc->io_node);
 	else
