@@ -15,7 +15,7 @@ CVMM_MAIN_SRCS := cvmm/main.c
 CVMM_CORE_SRCS := cvmm/mem.c cvmm/bus.c cvmm/vm.c cvmm/exit.c cvmm/hypercall.c
 CVMM_X86_SRCS := cvmm/x86/acpi.c cvmm/x86/bios.c cvmm/x86/boot.c cvmm/x86/cpuid.c cvmm/x86/exit.c \
 	cvmm/x86/vcpu_state.c
-CVMM_SRCS := cvmm/builtin-run.c cvmm/builtin-monitor.c cvmm/monitor.c cvmm/numa.c cvmm/builtin-node.c cvmm/guest.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
+CVMM_SRCS := cvmm/cluster.c cvmm/cluster-msg.c cvmm/builtin-run.c cvmm/builtin-monitor.c cvmm/monitor.c cvmm/numa.c cvmm/builtin-node.c cvmm/guest.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
 	$(CVMM_CORE_SRCS) $(CVMM_X86_SRCS)
 CVMM_LIBS :=
 
@@ -42,3 +42,7 @@ test-hypercall_SRCS := tests/unit/test-hypercall.c cvmm/hypercall.c cvmm/vm.c cv
 # --numa into SRAT/SLIT ranges.
 UNIT_TESTS += test-numa
 test-numa_SRCS := tests/unit/test-numa.c cvmm/numa.c $(LIB_SRCS)
+
+# The messages between nodes' monitors (cvmm/cluster-msg.c).
+UNIT_TESTS += test-cluster-msg
+test-cluster-msg_SRCS := tests/unit/test-cluster-msg.c cvmm/cluster-msg.c

@@ -4,14 +4,14 @@
  *
  * Every node maps the whole guest RAM and joins the DSM, which keeps it
  * coherent: each node homes the range its NUMA node covers (docs/vc.md).
- * A node with vCPUs boots the guest on its KVM with the DSM attached to the
- * VM's memory before anything is written to it. A node without vCPUs only
- * homes and serves memory, until every other node has left.
- *
- * What is not here yet: vCPUs on nodes other than node 0 (secondary CPUs
- * start through the guest port's PV start hypercall, and their IPIs must be
- * routed between nodes), forwarding of device accesses to the I/O node, and
- * clock offsets between nodes. A description that needs them is refused.
+ * A node with vCPUs creates the VM on its KVM, attaches the DSM to the VM's
+ * memory before anything is written to it, and hands the VM's interrupts,
+ * kicks, device accesses and stop to cvmm/cluster.c. The boot node (the one
+ * with vCPU 0) writes the firmware and the kernel and runs the boot CPU; the
+ * others set their guest clock to the boot node's and run their vCPUs when
+ * the guest starts them (the PV start hypercall). The I/O node hosts the
+ * devices and the console. A node without vCPUs only homes and serves
+ * memory, until every other node has left.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvmm/cluster.h"
 #include "cvmm/commands.h"
 #include "cvmm/guest.h"
+#include "cvmm/hypercall.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/lib/parse.h"
 #include "dsm/dsm.h"
@@ -39,7 +41,9 @@ struct node {
 	struct vc vc;
 	unsigned int id;
 	struct dsm *dsm;
-	struct vm *vm; /* the VM this node runs, or NULL */
+	struct vm *vm;		 /* the VM this node runs, or NULL */
+	struct cluster *cluster; /* its link to the other nodes' VMs, or NULL */
+	struct numa_topology numa;
 	char addr_store[VC_MAX_NODES][96];
 	const char *addrs[VC_MAX_NODES];
 	bool stats;
@@ -55,10 +59,11 @@ static void usage(FILE *f)
 		   "every node with the same FILE.\n"
 		   "\n"
 		   "Exit status: as cvmm run (0 poweroff, 1 bad input, 2 usage, 3 reset,\n"
-		   "4 triple fault, 5 KVM failure, 6 timeout, 7 signal); 8 a peer node failed.\n");
+		   "4 triple fault, 5 KVM failure, 6 timeout, 7 signal); 8 a peer node failed.\n"
+		   "Every node ends with the status of the guest's stop, wherever it happened.\n");
 }
 
-enum { NODE_PEER_FAILED = 8 };
+enum { NODE_PEER_FAILED = RUN_PEER_FAILED };
 
 /* On the DSM's thread: a peer is gone, so this node's guest cannot go on. */
 static void on_peer_failed(void *arg, unsigned peer, const char *why)
@@ -67,7 +72,16 @@ static void on_peer_failed(void *arg, unsigned peer, const char *why)
 
 	pr_err("node%u failed: %s", peer, why);
 	if (n->vm)
-		vm__request_stop(n->vm, VM_STOP_KVM);
+		vm__request_stop(n->vm, VM_STOP_PEER);
+}
+
+/* On the DSM's thread: a message for this node's VM from another node's. */
+static void on_app_msg(void *arg, unsigned peer, const void *data, unsigned len)
+{
+	struct node *n = arg;
+
+	if (n->cluster)
+		cluster__on_msg(n->cluster, peer, data, len);
 }
 
 static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
@@ -82,6 +96,7 @@ static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 		.addrs = n->addrs,
 		.listen_fd = -1,
 		.on_peer_failed = on_peer_failed,
+		.on_app_msg = on_app_msg,
 		.cb_arg = n,
 	};
 	int ret;
@@ -94,6 +109,8 @@ static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 	ret = dsm_create(&cfg, &n->dsm);
 	if (ret)
 		return ret;
+	if (n->cluster)
+		cluster__set_dsm(n->cluster, n->dsm);
 	for (unsigned int i = 0; i < n->vc.nnodes && !ret; i++)
 		ret = dsm_set_home(n->dsm, n->vc.node[i].mem_start, n->vc.node[i].mem, i);
 	if (!ret) {
@@ -115,14 +132,45 @@ static void print_stats(const struct node *n)
 	fprintf(stderr,
 		"cvmm node: node%u stats: faults read %llu write %llu upgrade %llu; "
 		"remote fetches %llu; pages in %llu out %llu; invalidations sent %llu "
-		"received %llu; bytes in %llu out %llu\n",
+		"received %llu; held %llu; bytes in %llu out %llu\n",
 		n->id, (unsigned long long)st.faults[DSM_STAT_READ],
 		(unsigned long long)st.faults[DSM_STAT_WRITE],
 		(unsigned long long)st.faults[DSM_STAT_UPGRADE],
 		(unsigned long long)st.remote_fetches, (unsigned long long)st.pages_received,
 		(unsigned long long)st.pages_sent, (unsigned long long)st.inv_sent,
-		(unsigned long long)st.inv_received, (unsigned long long)st.bytes_received,
-		(unsigned long long)st.bytes_sent);
+		(unsigned long long)st.inv_received, (unsigned long long)st.held,
+		(unsigned long long)st.bytes_received, (unsigned long long)st.bytes_sent);
+}
+
+/*
+ * The pages this node faulted on most: where the guest shares what it
+ * should not (look the address up in the guest's System.map, + 0xc0000000
+ * for i386 low memory).
+ */
+static void print_hot_pages(const struct node *n)
+{
+	enum { HOT = 8 };
+	uint64_t page[HOT] = { 0 }, faults[HOT] = { 0 };
+	uint64_t npages = n->vc.mem / 4096;
+
+	for (uint64_t p = 0; p < npages; p++) {
+		uint64_t f = dsm_page_faults(n->dsm, p);
+		int i = HOT - 1;
+
+		if (f <= faults[i])
+			continue;
+		for (; i > 0 && faults[i - 1] < f; i--) {
+			faults[i] = faults[i - 1];
+			page[i] = page[i - 1];
+		}
+		faults[i] = f;
+		page[i] = p;
+	}
+	fprintf(stderr, "cvmm node: node%u hot pages:", n->id);
+	for (int i = 0; i < HOT && faults[i]; i++)
+		fprintf(stderr, " 0x%llx (%llu)", (unsigned long long)page[i] * 4096,
+			(unsigned long long)faults[i]);
+	fprintf(stderr, "\n");
 }
 
 /* Leaves the DSM once this node needs nothing more; 0 or NODE_PEER_FAILED. */
@@ -137,30 +185,66 @@ static int dsm_finish(struct node *n, unsigned int timeout_ms)
 		       n->id);
 		ret = NODE_PEER_FAILED;
 	}
-	if (n->stats)
+	if (n->stats) {
 		print_stats(n);
+		print_hot_pages(n);
+	}
 	dsm_destroy(n->dsm);
 	n->dsm = NULL;
 	return ret;
 }
 
-/* Guest hooks: the DSM attaches to the VM's memory before anything is written. */
-static int attach_dsm(struct vm *vm, void *arg)
+/*
+ * Guest hooks. mem_ready: the VM exists, nothing is written to its memory yet
+ * and no vCPU runs. The cluster takes over what leaves the node, the DSM
+ * attaches to the memory, and a joining node aligns its guest clock.
+ */
+static int attach(struct vm *vm, void *arg)
 {
 	struct node *n = arg;
+	const struct cluster_config cc = {
+		.node = n->id,
+		.nnodes = n->vc.nnodes,
+		.io_node = n->vc.io_node,
+		.boot_node = n->vc.cpu_node[0],
+		.ncpus = n->vc.ncpus,
+		.cpu_node = n->vc.cpu_node,
+	};
+	int ret;
 
+	ret = cluster__create(&cc, vm, &n->cluster);
+	if (ret) {
+		pr_err("node%u: %s", n->id, strerror(-ret));
+		return ret;
+	}
 	n->vm = vm;
-	return dsm_join(n, vm->mem.fd, vm->mem.map, vm->mem.size);
+	ret = dsm_join(n, vm->mem.fd, vm->mem.map, vm->mem.size);
+	if (!ret)
+		ret = cluster__sync_clock(n->cluster);
+	if (ret) {
+		/* The others must not wait for this node; the DSM must not reach the VM. */
+		vm__request_stop(vm, VM_STOP_KVM);
+		cluster__detach(n->cluster);
+		n->vm = NULL;
+	}
+	return ret;
 }
 
 static void vm_stopped(struct vm *vm, enum vm_stop stop, void *arg)
 {
 	struct node *n = arg;
 
+	if (n->cluster)
+		cluster__detach(n->cluster);
+	n->vm = NULL;
+	if (n->stats) {
+		hypercall__print_stats(vm, stderr);
+		if (n->cluster)
+			cluster__print_stats(n->cluster, stderr);
+	}
 	/* Peers may still need pages homed here: serve them until they leave. */
 	if (n->dsm && dsm_finish(n, 30000))
 		pr_err("node%u: the DSM did not shut down cleanly", n->id);
-	n->vm = NULL;
 }
 
 static int run_memory_node(struct node *n, unsigned int timeout_s)
@@ -188,24 +272,52 @@ static int run_memory_node(struct node *n, unsigned int timeout_s)
 	return ret;
 }
 
-/* Refuses what a multi-node VC needs but this version cannot do yet. */
+/* Refuses what this version cannot do. */
 static int check_supported(const struct node *n)
 {
-	for (unsigned int i = 1; i < n->vc.nnodes; i++) {
-		if (n->vc.node[i].ncpus) {
-			pr_err("nodes[%u].cpus: vCPUs on nodes other than node 0 are not supported "
-			       "yet "
-			       "(they need the guest port's PV CPU start and IPI routing between "
-			       "nodes); place every vCPU on node 0",
-			       i);
-			return -ENOTSUP;
-		}
-	}
-	if (n->vc.io_node != 0) {
-		pr_err("io_node: devices on a node other than node 0 are not supported yet");
+	if (!n->vc.node[n->vc.io_node].ncpus) {
+		pr_err("io_node: node%u has no vCPUs; the devices need a node that runs a VM",
+		       n->vc.io_node);
 		return -ENOTSUP;
 	}
 	return 0;
+}
+
+/*
+ * The guest's NUMA topology: one node per cluster node, its vCPUs and the
+ * memory it homes. The ACPI tables need each node's vCPUs numbered
+ * consecutively (generated descriptions are); a node without vCPUs has no
+ * processor to attach the node to, so either way the guest then gets no
+ * SRAT and sees one NUMA node, which works, only slower.
+ */
+static bool vc_numa(const struct vc *vc, struct numa_topology *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (vc->nnodes < 2)
+		return false;
+	for (unsigned int i = 0; i < vc->nnodes; i++) {
+		const struct vc_node *vn = &vc->node[i];
+
+		if (!vn->ncpus) {
+			pr_info("node%u has no vCPUs: the guest gets no NUMA tables", i);
+			return false;
+		}
+		for (unsigned int k = 1; k < vn->ncpus; k++) {
+			if (vn->cpus[k] != vn->cpus[0] + k) {
+				pr_info("nodes[%u].cpus are not consecutive: the guest gets no "
+					"NUMA "
+					"tables",
+					i);
+				return false;
+			}
+		}
+		t->nodes[i] = (struct numa_node){ .set = true,
+						  .first_cpu = vn->cpus[0],
+						  .last_cpu = vn->cpus[vn->ncpus - 1],
+						  .mem = vn->mem };
+	}
+	t->nr_nodes = vc->nnodes;
+	return numa__check(t, vc->ncpus, vc->mem) == 0;
 }
 
 static int parse_opts(int argc, char **argv, struct node_opts *o)
@@ -301,7 +413,7 @@ int cmd_node(int argc, char **argv)
 		ret = run_memory_node(n, (unsigned int)o.timeout);
 	} else {
 		const struct guest_hooks hooks = {
-			.mem_ready = attach_dsm,
+			.mem_ready = attach,
 			.stopped = vm_stopped,
 			.arg = n,
 		};
@@ -313,11 +425,15 @@ int cmd_node(int argc, char **argv)
 			.mem = n->vc.mem,
 			.timeout = (unsigned int)o.timeout,
 			.hooks = &hooks,
+			.numa = vc_numa(&n->vc, &n->numa) ? &n->numa : NULL,
+			.joining = n->id != n->vc.cpu_node[0],
+			.no_devices = n->id != n->vc.io_node,
 		};
 
 		ret = guest__run(&spec);
 		if (n->dsm) /* the boot failed after the DSM started */
 			dsm_finish(n, 5000);
+		cluster__destroy(n->cluster);
 	}
 out:
 	free(n);

@@ -33,18 +33,23 @@ static enum vm_stop handle_io(struct vm *vm, struct kvm_run *run)
 		pr_err("port I/O of %u bytes at 0x%x", run->io.size, run->io.port);
 		return VM_STOP_KVM;
 	}
-	pthread_mutex_lock(&vm->dev_lock);
 	for (uint32_t i = 0; i < run->io.count; i++) {
-		int ret = io_bus__access(&vm->pio, run->io.port, data + i * run->io.size,
-					 run->io.size, is_write);
+		uint8_t *item = data + i * run->io.size;
+		int ret;
 
+		pthread_mutex_lock(&vm->dev_lock);
+		ret = io_bus__access(&vm->pio, run->io.port, item, run->io.size, is_write);
+		pthread_mutex_unlock(&vm->dev_lock);
+		/* Outside dev_lock: the I/O node answers over the network. */
+		if (ret == -ENOENT && vm->cluster)
+			ret = vm->cluster->io(vm, false, run->io.port, item, run->io.size,
+					      is_write);
 		if (ret == -ENOENT)
 			pr_debug("pio %s 0x%x/%u: no device", is_write ? "write" : "read",
 				 run->io.port, run->io.size);
 		else if (ret)
 			pr_debug("pio %s 0x%x: %d", is_write ? "write" : "read", run->io.port, ret);
 	}
-	pthread_mutex_unlock(&vm->dev_lock);
 	return VM_RUNNING;
 }
 
@@ -60,6 +65,9 @@ static enum vm_stop handle_mmio(struct vm *vm, struct kvm_run *run)
 	ret = io_bus__access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			     run->mmio.is_write);
 	pthread_mutex_unlock(&vm->dev_lock);
+	if (ret == -ENOENT && vm->cluster)
+		ret = vm->cluster->io(vm, true, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+				      run->mmio.is_write);
 	if (ret)
 		pr_debug("mmio %s 0x%llx: %d", run->mmio.is_write ? "write" : "read",
 			 run->mmio.phys_addr, ret);

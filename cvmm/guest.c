@@ -20,6 +20,7 @@ static const int status_of_stop[] = {
 	[VM_STOP_POWEROFF] = RUN_POWEROFF,     [VM_STOP_RESET] = RUN_RESET,
 	[VM_STOP_SHUTDOWN] = RUN_TRIPLE_FAULT, [VM_STOP_KVM] = RUN_KVM_FAILURE,
 	[VM_STOP_TIMEOUT] = RUN_TIMEOUT,       [VM_STOP_SIGNAL] = RUN_SIGNAL,
+	[VM_STOP_PEER] = RUN_PEER_FAILED,
 };
 
 struct file_buf {
@@ -79,12 +80,14 @@ static int boot(const struct guest_spec *o, const struct boot_input *in)
 	struct vm_config cfg = {
 		.mem_size = o->mem,
 		.nr_cpus = o->cpus,
-		.console_in = STDIN_FILENO,
+		.console_in = o->no_devices ? -1 : STDIN_FILENO,
 		.console_out = STDOUT_FILENO,
+		.no_devices = o->no_devices,
 	};
 	const struct guest_hooks *hooks = o->hooks;
 	struct boot_input input = *in;
 	struct boot_entry entry;
+	int status = RUN_KVM_FAILURE;
 	struct termios saved;
 	unsigned long rsdp;
 	enum vm_stop stop;
@@ -94,29 +97,35 @@ static int boot(const struct guest_spec *o, const struct boot_input *in)
 
 	if (kvm__vm_create(&vm, &cfg))
 		return RUN_KVM_FAILURE;
+	vm.numa = o->numa;
 	if (hooks && hooks->mem_ready) {
 		ret = hooks->mem_ready(&vm, hooks->arg);
-		if (ret)
-			goto out_kvm;
+		if (ret) {
+			kvm__vm_destroy(&vm);
+			return RUN_KVM_FAILURE;
+		}
 	}
+	if (o->joining)
+		goto run;
 	ret = arch__setup_firmware(&vm, &rsdp);
 	if (ret)
-		goto out_kvm;
+		goto out_failed;
 	input.rsdp_addr = rsdp;
 	ret = x86_boot__load(&vm.mem, &input, &entry);
 	if (ret) {
-		kvm__vm_destroy(&vm);
-		return RUN_BAD_INPUT;
+		status = RUN_BAD_INPUT;
+		goto out_failed;
 	}
 	ret = arch__boot_bsp(&vm.vcpus[0], &entry);
 	if (ret) {
 		pr_err("BSP registers: %s", strerror(-ret));
-		goto out_kvm;
+		goto out_failed;
 	}
 	pr_debug("boot protocol %u.%02u, entry 0x%x, initrd at 0x%x", entry.protocol >> 8,
 		 entry.protocol & 0xff, entry.eip, entry.initrd_addr);
 
-	raw = raw_terminal(&saved);
+run:
+	raw = !o->no_devices && raw_terminal(&saved);
 	stop = kvm__vm_run(&vm, o->timeout);
 	if (raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
@@ -129,9 +138,13 @@ static int boot(const struct guest_spec *o, const struct boot_input *in)
 		return RUN_KVM_FAILURE;
 	return status_of_stop[stop];
 
-out_kvm:
+out_failed:
+	/* The hooks hear of it like of a stop: other nodes must not wait for this one. */
+	vm__request_stop(&vm, VM_STOP_KVM);
+	if (hooks && hooks->stopped)
+		hooks->stopped(&vm, VM_STOP_KVM, hooks->arg);
 	kvm__vm_destroy(&vm);
-	return RUN_KVM_FAILURE;
+	return status;
 }
 
 int guest__run(const struct guest_spec *spec)

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cvmm/hypercall.h"
+#include "cvmm/lib/le.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/vm.h"
 
@@ -128,7 +129,7 @@ static int64_t hc_spin_wait(struct vm *vm, unsigned int vcpu, const uint64_t *a)
 	return ret;
 }
 
-/* HC_SPIN_KICK: the vCPU may be on another node one day; today it is here. */
+/* HC_SPIN_KICK: hypercall__kick() finds the node that runs the vCPU. */
 static int64_t hc_spin_kick(struct vm *vm, unsigned int vcpu, const uint64_t *a)
 {
 	if (a[0] >= vm->nr_cpus)
@@ -235,17 +236,13 @@ void hypercall__kick(struct vm *vm, unsigned int vcpu)
 
 	if (vcpu >= vm->hc->nr_vcpus)
 		return;
+	if (vm->cluster)
+		vm->cluster->kick(vm, vcpu);
 	w = &vm->hc->vcpus[vcpu];
 	pthread_mutex_lock(&w->lock);
 	w->kicked = true;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 int64_t hypercall__post(struct vm *vm, uint32_t type, uint32_t arg)

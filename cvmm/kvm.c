@@ -31,6 +31,23 @@ static int kvm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
 	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
+int kvm__get_clock(struct vm *vm, uint64_t *ns)
+{
+	struct kvm_clock_data data = { 0 };
+
+	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &data) < 0)
+		return -errno;
+	*ns = data.clock;
+	return 0;
+}
+
+int kvm__set_clock(struct vm *vm, uint64_t ns)
+{
+	struct kvm_clock_data data = { .clock = ns };
+
+	return ioctl(vm->vm_fd, KVM_SET_CLOCK, &data) < 0 ? -errno : 0;
+}
+
 static int set_memory(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->mem.nr_regions; i++) {
@@ -83,7 +100,7 @@ static int create_vcpus(struct vm *vm)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return arch__vcpus_created(vm);
 }
 
 static void destroy_vcpus(struct vm *vm)
@@ -161,9 +178,11 @@ int kvm__vm_create(struct vm *vm, const struct vm_config *cfg)
 	ret = create_vcpus(vm);
 	if (ret)
 		goto out;
-	ret = devices__init(vm);
-	if (ret)
-		goto out;
+	if (!cfg->no_devices) {
+		ret = devices__init(vm);
+		if (ret)
+			goto out;
+	}
 	vm->stop_event = eventfd(0, EFD_CLOEXEC);
 	if (vm->stop_event < 0) {
 		ret = -errno;
@@ -285,7 +304,7 @@ enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s)
 	sigfd = signalfd(-1, &block, SFD_CLOEXEC);
 
 	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
-		int ret = vcpu__start(&vm->vcpus[i]);
+		int ret = vm->vcpus[i].remote ? 0 : vcpu__start(&vm->vcpus[i]);
 
 		if (ret) {
 			pr_err("vCPU %u: thread: %s", i, strerror(-ret));

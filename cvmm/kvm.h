@@ -14,6 +14,7 @@ struct vm_config {
 	unsigned int nr_cpus;
 	int console_in; /* -1: no input */
 	int console_out;
+	bool no_devices; /* another node hosts the devices (cvmm/cluster.c) */
 };
 
 /* 0 or -errno, with one pr_err() line; on failure vm is torn down. */
@@ -25,6 +26,10 @@ void kvm__vm_destroy(struct vm *vm);
  * timeout_s seconds pass (0: no limit). Returns why it stopped.
  */
 enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s);
+
+/* The guest's kvmclock, in ns (KVM_GET_CLOCK, KVM_SET_CLOCK). 0 or -errno. */
+int kvm__get_clock(struct vm *vm, uint64_t *ns);
+int kvm__set_clock(struct vm *vm, uint64_t ns);
 
 /* vCPU threads (cvmm/vcpu.c). */
 int vcpu__start(struct vcpu *vcpu);

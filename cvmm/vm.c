@@ -12,7 +12,7 @@ static const char *const stop_names[] = {
 	[VM_RUNNING] = "running",      [VM_STOP_POWEROFF] = "poweroff",
 	[VM_STOP_RESET] = "reset",     [VM_STOP_SHUTDOWN] = "triple fault",
 	[VM_STOP_KVM] = "KVM failure", [VM_STOP_TIMEOUT] = "timeout",
-	[VM_STOP_SIGNAL] = "signal",
+	[VM_STOP_SIGNAL] = "signal",   [VM_STOP_PEER] = "a node failed",
 };
 
 const char *vm_stop__name(enum vm_stop reason)
@@ -59,6 +59,8 @@ void vm__request_stop(struct vm *vm, enum vm_stop reason)
 	/* One write per VM: the eventfd counter cannot overflow, so it cannot fail. */
 	if (vm->stop_event >= 0)
 		(void)!write(vm->stop_event, &one, sizeof(one));
+	if (vm->cluster)
+		vm->cluster->stopping(vm, reason);
 }
 
 enum vm_stop vm__stop_reason(struct vm *vm)
@@ -70,4 +72,15 @@ void vm__set_irq(struct vm *vm, unsigned int gsi, bool level)
 {
 	if (vm->dev.ioapic)
 		ioapic__set_irq(vm->dev.ioapic, gsi, level);
+}
+
+void vm__eoi(struct vm *vm, unsigned int vector)
+{
+	if (vm->dev.ioapic) {
+		pthread_mutex_lock(&vm->dev_lock);
+		ioapic__eoi(vm->dev.ioapic, vector);
+		pthread_mutex_unlock(&vm->dev_lock);
+	} else if (vm->cluster) {
+		vm->cluster->eoi(vm, vector);
+	}
 }

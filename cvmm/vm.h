@@ -21,6 +21,7 @@ struct ioapic;
 struct acpi_pm;
 struct hypercalls;
 struct numa_topology;
+struct vm;
 
 /*
  * Why the VM stopped. The numbering is internal; cmd_run maps each reason
@@ -34,9 +35,31 @@ enum vm_stop {
 	VM_STOP_KVM,	  /* KVM failed, or an exit cvmm cannot handle */
 	VM_STOP_TIMEOUT,  /* --timeout expired */
 	VM_STOP_SIGNAL,	  /* SIGINT or SIGTERM to cvmm */
+	VM_STOP_PEER,	  /* another node of the virtual computer failed */
 };
 
 const char *vm_stop__name(enum vm_stop reason);
+
+/*
+ * What leaves this node when the VM is one node of a virtual computer
+ * (cvmm/cluster.c). NULL when the VM is the whole computer. MSIs have their
+ * own hook, vm->signal_msi.
+ */
+struct vm_cluster_ops {
+	/* Ends the SPIN_WAIT of a vCPU, if another node runs it. */
+	void (*kick)(struct vm *vm, unsigned int vcpu);
+	/*
+	 * A port-I/O (mmio false) or MMIO access that no device of this node
+	 * claims: the I/O node's devices answer it. Blocks for a read. 0 or
+	 * -errno; a failed read leaves zeros.
+	 */
+	int (*io)(struct vm *vm, bool mmio, uint64_t addr, uint8_t *data, uint32_t len,
+		  bool is_write);
+	/* The EOI of a level-triggered vector, on a node without the IOAPIC. */
+	void (*eoi)(struct vm *vm, unsigned int vector);
+	/* The VM stops for reason: called once, on the thread that stopped it. */
+	void (*stopping)(struct vm *vm, enum vm_stop reason);
+};
 
 struct vcpu {
 	struct vm *vm;
@@ -45,6 +68,7 @@ struct vcpu {
 	struct kvm_run *run; /* the vCPU's shared kvm_run page(s) */
 	pthread_t thread;
 	_Atomic bool started; /* read by vm__request_stop() from any thread */
+	bool remote;	      /* another node runs it: no thread here (cvmm/cluster.c) */
 };
 
 struct vm_devices {
@@ -81,6 +105,10 @@ struct vm {
 	 */
 	int (*signal_msi)(struct vm *vm, uint64_t addr, uint32_t data);
 
+	/* The rest of the virtual computer; NULL ops on a single node. */
+	const struct vm_cluster_ops *cluster;
+	void *cluster_priv;
+
 	/* Hypercall state and counters (cvmm/hypercall.c). */
 	struct hypercalls *hc;
 	/* The guest's NUMA topology for the firmware tables; NULL: none. */
@@ -102,5 +130,11 @@ enum vm_stop vm__stop_reason(struct vm *vm);
 
 /* Raises or lowers a GSI line (an IOAPIC pin). Called with dev_lock held. */
 void vm__set_irq(struct vm *vm, unsigned int gsi, bool level);
+
+/*
+ * The EOI of a level-triggered IOAPIC vector: to this node's IOAPIC, or to the
+ * I/O node's. Takes dev_lock.
+ */
+void vm__eoi(struct vm *vm, unsigned int vector);
 
 #endif

@@ -8,7 +8,7 @@ DSM_SRCS := $(DSM_PURE_SRCS)
 UNIT_TESTS += test-dsm-proto
 test-dsm-proto_SRCS := tests/unit/test-dsm-proto.c $(DSM_PURE_SRCS)
 
-DSM_SRCS += dsm/wire.c dsm/transport.c dsm/tp-tcp.c dsm/tp-loop.c dsm/uffd.c dsm/engine.c
+DSM_SRCS += dsm/wire.c dsm/transport.c dsm/tp-tcp.c dsm/tp-loop.c dsm/uffd.c dsm/engine.c dsm/hold.c
 
 # rdma transport (docs/dsm.md, "RDMA transport"): every program that links
 # DSM_SRCS links DSM_LIBS. rdma-conn.c is its pure part (unit-tested).
@@ -61,3 +61,7 @@ dsm-engine-test_LIBS := $(DSM_LIBS)
 BINS += dsm-bench
 dsm-bench_SRCS := dsm/bench.c $(DSM_SRCS) $(LIB_SRCS)
 dsm-bench_LIBS := $(DSM_LIBS)
+
+# The residency window's queue (dsm/hold.c): pure, no threads.
+UNIT_TESTS += test-dsm-hold
+test-dsm-hold_SRCS := tests/unit/test-dsm-hold.c dsm/hold.c

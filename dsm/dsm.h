@@ -34,6 +34,9 @@
 struct dsm;
 struct dsm_loop_fabric;
 
+#define DSM_DEFAULT_HOLD_US 1000
+#define DSM_HOLD_NONE	    UINT32_MAX
+
 struct dsm_config {
 	unsigned node;	 /* this node's id, < nnodes */
 	unsigned nnodes; /* 1..DSM_MAX_NODES */
@@ -50,6 +53,12 @@ struct dsm_config {
 
 	unsigned connect_timeout_ms; /* 0: 10000 */
 	unsigned peer_timeout_ms;    /* silence after which a peer is failed; 0: 1500 */
+	/*
+	 * Residency window (dsm/hold.h): how long a page fetched for a waiting
+	 * vCPU stays before another node may take it. 0: DSM_DEFAULT_HOLD_US;
+	 * DSM_HOLD_NONE: no window.
+	 */
+	unsigned hold_us;
 
 	/*
 	 * Called on the DSM's thread when a peer fails (connection lost,
@@ -57,6 +66,12 @@ struct dsm_config {
 	 * any more; what to do with the VM is the caller's decision.
 	 */
 	void (*on_peer_failed)(void *arg, unsigned peer, const char *why);
+	/*
+	 * Called on the DSM's thread for each application message a peer sent
+	 * with dsm_send_app(), in the order it sent them. It must not block for
+	 * long: page faults wait while it runs. NULL: such messages are dropped.
+	 */
+	void (*on_app_msg)(void *arg, unsigned peer, const void *data, unsigned len);
 	void *cb_arg;
 };
 
@@ -82,6 +97,9 @@ struct dsm_stats {
 	uint64_t msgs_received;
 	uint64_t bytes_sent; /* payload bytes */
 	uint64_t bytes_received;
+	uint64_t held;	   /* coherence messages held back by the residency window */
+	uint64_t app_sent; /* application messages (dsm_send_app) */
+	uint64_t app_received;
 	/* fault resolution latency (fault read by the DSM thread -> page mapped) */
 	uint64_t lat_hist[DSM_STAT_FAULT_KINDS][DSM_LAT_BUCKETS];
 	uint64_t failed_peers; /* bit mask */
@@ -103,6 +121,14 @@ int dsm_leave(struct dsm *d, unsigned timeout_ms);
 
 /* Stops the DSM thread and frees everything. The caller's mapping stays. */
 void dsm_destroy(struct dsm *d);
+
+/*
+ * Sends len (1..DSM_APP_MAX) opaque bytes to peer's on_app_msg, over the same
+ * links as the coherence traffic, in order with everything else this node
+ * sends to peer. Any thread, the DSM's own (inside on_app_msg) included.
+ * 0, -EINVAL, or -ENOTCONN if the peer failed or left.
+ */
+int dsm_send_app(struct dsm *d, unsigned peer, const void *data, unsigned len);
 
 /* A snapshot of the counters; safe from any thread. */
 void dsm_get_stats(struct dsm *d, struct dsm_stats *st);

@@ -35,6 +35,7 @@
 
 #include "cvmm/lib/log.h"
 #include "dsm/dsm.h"
+#include "dsm/hold.h"
 #include "dsm/proto.h"
 #include "dsm/transport.h"
 #include "dsm/uffd.h"
@@ -67,6 +68,7 @@ struct dsm {
 	struct dsm_transport tp;
 	bool tp_open;
 	struct dsm_peer peer[DSM_MAX_NODES];
+	struct dsm_hold hold; /* the residency window (dsm/hold.h); DSM thread only */
 
 	int epfd, stopfd, tickfd;
 	pthread_t thread;
@@ -124,7 +126,7 @@ static int engine_send(struct dsm *d, unsigned to, uint8_t type, uint16_t flags,
 	__atomic_store_n(&d->peer[to].last_tx_ms, now_ms(), __ATOMIC_RELAXED);
 	stat_add(&d->st.msgs_sent, 1);
 	stat_add(&d->st.bytes_sent, len);
-	if (len)
+	if (len == DSM_PAGE_SIZE)
 		stat_add(&d->st.pages_sent, 1);
 	if (type == DSM_MSG_INV)
 		stat_add(&d->st.inv_sent, 1);
@@ -183,6 +185,7 @@ static void engine_resolved(struct dsm *d, uint64_t page)
 
 	if (!t)
 		return;
+	dsm_hold_mapped(&d->hold, page, now_ns());
 	d->t_fault[page] = 0;
 	stat_add(&d->st.lat_hist[d->fault_kind[page]][lat_bucket(now_ns() - t)], 1);
 }
@@ -290,10 +293,11 @@ static void engine_faults(struct dsm *d)
 		pr_err("dsm: node %u: reading userfaultfd: %s", d->cfg.node, strerror(-n));
 }
 
+static void engine_coherence(struct dsm *d, unsigned peer, const struct dsm_msg *m);
+
 static void engine_recv(void *arg, unsigned peer, const struct dsm_msg *m)
 {
 	struct dsm *d = arg;
-	struct dsm_actions acts;
 
 	d->peer[peer].last_rx_ms = now_ms();
 	stat_add(&d->st.msgs_received, 1);
@@ -323,9 +327,25 @@ static void engine_recv(void *arg, unsigned peer, const struct dsm_msg *m)
 		pthread_cond_broadcast(&d->cond);
 		pthread_mutex_unlock(&d->lock);
 		return;
+	case DSM_MSG_APP:
+		stat_add(&d->st.app_received, 1);
+		if (d->cfg.on_app_msg)
+			d->cfg.on_app_msg(d->cfg.cb_arg, peer, m->payload, m->len);
+		return;
 	default:
 		break;
 	}
+	if (dsm_hold_defer(&d->hold, peer, m, now_ns())) {
+		stat_add(&d->st.held, 1);
+		return;
+	}
+	engine_coherence(d, peer, m);
+}
+
+/* A coherence message, now or once its page's residency window has passed. */
+static void engine_coherence(struct dsm *d, unsigned peer, const struct dsm_msg *m)
+{
+	struct dsm_actions acts;
 
 	if (m->len)
 		stat_add(&d->st.pages_received, 1);
@@ -388,7 +408,10 @@ static void *engine_main(void *arg)
 	int n, i, ret;
 
 	for (;;) {
-		n = epoll_wait(d->epfd, ev, 8, -1);
+		unsigned peer;
+		struct dsm_msg m;
+
+		n = epoll_wait(d->epfd, ev, 8, dsm_hold_timeout_ms(&d->hold, now_ns()));
 		if (n < 0 && errno != EINTR) {
 			pr_err("dsm: node %u: epoll_wait: %s", d->cfg.node, strerror(errno));
 			return NULL;
@@ -411,6 +434,9 @@ static void *engine_main(void *arg)
 				break;
 			}
 		}
+		while (dsm_hold_pop(&d->hold, now_ns(), &peer, &m))
+			if (!__atomic_load_n(&d->peer[peer].failed, __ATOMIC_RELAXED))
+				engine_coherence(d, peer, &m);
 	}
 }
 
@@ -447,7 +473,11 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 	d->heat = calloc(d->npages, sizeof(*d->heat));
 	d->t_fault = calloc(d->npages, sizeof(*d->t_fault));
 	d->fault_kind = calloc(d->npages, 1);
-	if (!d->home || !d->heat || !d->t_fault || !d->fault_kind) {
+	if (!d->home || !d->heat || !d->t_fault || !d->fault_kind ||
+	    dsm_hold_init(&d->hold, d->npages,
+			  cfg->hold_us == DSM_HOLD_NONE ? 0
+			  : cfg->hold_us		? cfg->hold_us * 1000ull
+							: DSM_DEFAULT_HOLD_US * 1000ull)) {
 		dsm_destroy(d);
 		return -ENOMEM;
 	}
@@ -663,6 +693,7 @@ void dsm_destroy(struct dsm *d)
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->echo_lock);
 	pthread_mutex_destroy(&d->lock);
+	dsm_hold_fini(&d->hold);
 	free(d->fault_kind);
 	free(d->t_fault);
 	free(d->heat);
@@ -692,6 +723,18 @@ uint64_t dsm_failed_peers(struct dsm *d)
 uint64_t dsm_local_errors(struct dsm *d)
 {
 	return __atomic_load_n(&d->local_errors, __ATOMIC_RELAXED);
+}
+
+int dsm_send_app(struct dsm *d, unsigned peer, const void *data, unsigned len)
+{
+	int ret;
+
+	if (peer >= d->cfg.nnodes || peer == d->cfg.node || !len || len > DSM_APP_MAX)
+		return -EINVAL;
+	ret = engine_send(d, peer, DSM_MSG_APP, 0, 0, data, len);
+	if (!ret)
+		stat_add(&d->st.app_sent, 1);
+	return ret;
 }
 
 int dsm_echo(struct dsm *d, unsigned peer, unsigned len, unsigned reply_len, uint64_t *ns)

@@ -22,6 +22,7 @@ static const struct dsm_msg_desc msg_desc[DSM_MSG_MAX] = {
 	[DSM_MSG_FETCH_REPLY] = { "fetch_reply", DSM_PAYLOAD_PAGE, 0, true },
 	[DSM_MSG_GRANT_READ] = { "grant_read", DSM_PAYLOAD_PAGE, 0, true },
 	[DSM_MSG_GRANT_WRITE] = { "grant_write", DSM_PAYLOAD_OPT_PAGE, 0, true },
+	[DSM_MSG_APP] = { "app", DSM_PAYLOAD_APP, 0, false },
 };
 
 const struct dsm_msg_desc *dsm_msg_desc(unsigned type)

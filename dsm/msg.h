@@ -14,7 +14,8 @@
 #define DSM_PAGE_SIZE	  (1u << DSM_PAGE_SHIFT)
 #define DSM_MAX_NODES	  64
 #define DSM_NODE_NONE	  0xffu
-#define DSM_PROTO_VERSION 1
+#define DSM_PROTO_VERSION 2
+#define DSM_APP_MAX	  256 /* bytes in one application message */
 
 enum dsm_msg_type {
 	DSM_MSG_INVALID = 0,
@@ -36,6 +37,8 @@ enum dsm_msg_type {
 	/* Coherence: home -> requester. */
 	DSM_MSG_GRANT_READ,  /* payload: the page */
 	DSM_MSG_GRANT_WRITE, /* payload: the page, or none if the requester holds a valid copy */
+	/* The DSM's user (the monitor): opaque to the DSM, delivered in order. */
+	DSM_MSG_APP, /* payload: 1..DSM_APP_MAX bytes */
 	DSM_MSG_MAX
 };
 
@@ -68,6 +71,7 @@ enum dsm_payload_rule {
 	DSM_PAYLOAD_PAGE,     /* len == DSM_PAGE_SIZE */
 	DSM_PAYLOAD_OPT_PAGE, /* len == 0 or DSM_PAGE_SIZE */
 	DSM_PAYLOAD_HELLO,    /* len == sizeof(struct dsm_hello) */
+	DSM_PAYLOAD_APP,      /* 1 <= len <= DSM_APP_MAX */
 };
 
 struct dsm_msg_desc {

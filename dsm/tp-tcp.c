@@ -439,7 +439,9 @@ static int tcp_send(struct dsm_transport *tp, unsigned peer, const struct dsm_ms
 	dsm_wire_encode(hdr, &msg);
 	if (!p->out_len) {
 		struct iovec iov[2] = { { hdr, DSM_WIRE_HDR_LEN }, { (void *)m->payload, m->len } };
-		ssize_t n = writev(p->fd, iov, m->len ? 2 : 1);
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = m->len ? 2 : 1 };
+		/* A peer that died must fail its link, not kill this process with SIGPIPE. */
+		ssize_t n = sendmsg(p->fd, &mh, MSG_NOSIGNAL);
 
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			p->tx_err = -errno;

@@ -69,6 +69,8 @@ static int check_len(const struct dsm_msg_desc *d, uint32_t len)
 		return len == 0 || len == DSM_PAGE_SIZE;
 	case DSM_PAYLOAD_HELLO:
 		return len == sizeof(struct dsm_hello);
+	case DSM_PAYLOAD_APP:
+		return len >= 1 && len <= DSM_APP_MAX;
 	}
 	return 0;
 }

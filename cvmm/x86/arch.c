@@ -92,6 +92,28 @@ out:
 	return ret;
 }
 
+/*
+ * KVM builds its APIC-ID -> vCPU map when a LAPIC is reset, but a vCPU is
+ * reset before KVM counts it as created, so the map built for the last vCPU
+ * lacks it. On one node the boot CPU's first LAPIC write rebuilds the map;
+ * on a node whose boot CPU never runs (cvmm/cluster.c) nothing would, and an
+ * INIT or SIPI for a vCPU there would find no one (KVM_SIGNAL_MSI returns 0).
+ * Writing a LAPIC's own state back makes KVM rebuild the map with every vCPU.
+ */
+int arch__vcpus_created(struct vm *vm)
+{
+	struct kvm_lapic_state lapic;
+	int fd = vm->vcpus[vm->nr_cpus - 1].fd;
+
+	if (ioctl(fd, KVM_GET_LAPIC, &lapic) < 0 || ioctl(fd, KVM_SET_LAPIC, &lapic) < 0) {
+		int ret = -errno;
+
+		pr_err("rebuilding KVM's APIC map: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 int arch__setup_firmware(struct vm *vm, unsigned long *rsdp)
 {
 	struct acpi_config cfg = {

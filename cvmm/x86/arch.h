@@ -14,6 +14,8 @@ struct boot_entry;
 int arch__vm_init(struct vm *vm);
 /* Each vCPU after creation: CPUID. */
 int arch__vcpu_init(struct vm *vm, struct vcpu *vcpu);
+/* Once every vCPU exists: KVM's routing of interrupts to them. */
+int arch__vcpus_created(struct vm *vm);
 /* ACPI tables and the reset-vector stub into guest RAM; *rsdp: the tables' root. */
 int arch__setup_firmware(struct vm *vm, unsigned long *rsdp);
 /* The BSP's registers for the boot protocol's 32-bit entry. */

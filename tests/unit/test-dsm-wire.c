@@ -82,7 +82,7 @@ static void each_field_rejected(void **state)
 	expect_reject(4, 3, "magic"); /* garbage is refused before a full header */
 
 	len = build(DSM_MSG_INV, 0, 3, 9, 0);
-	frame[4] = 2;
+	frame[4] = DSM_PROTO_VERSION + 1;
 	expect_reject(len, 3, "version");
 
 	len = build(DSM_MSG_INV, 0, 3, 9, 0);
@@ -136,6 +136,28 @@ static void lengths_checked_per_type(void **state)
 	assert_int_equal(dsm_wire_decode(frame, DSM_WIRE_HDR_LEN, 1, &m, &flen, &err), 0);
 }
 
+/* Application messages: 1 to DSM_APP_MAX opaque bytes, delivered as sent. */
+static void app_messages(void **state)
+{
+	struct dsm_wire_err err;
+	struct dsm_msg m;
+	size_t flen, len;
+
+	len = build(DSM_MSG_APP, 0, 1, 0, 13);
+	assert_int_equal(dsm_wire_decode(frame, len, 1, &m, &flen, &err), 0);
+	assert_int_equal(m.type, DSM_MSG_APP);
+	assert_int_equal(m.len, 13);
+	assert_memory_equal(m.payload, page, 13);
+	len = build(DSM_MSG_APP, 0, 1, 0, DSM_APP_MAX);
+	assert_int_equal(dsm_wire_decode(frame, len, 1, &m, &flen, &err), 0);
+	build(DSM_MSG_APP, 0, 1, 0, 0);
+	expect_reject(DSM_WIRE_HDR_LEN, 1, "length");
+	len = build(DSM_MSG_APP, 0, 1, 0, DSM_APP_MAX + 1);
+	expect_reject(len, 1, "length");
+	len = build(DSM_MSG_APP, 0, 1, 7, 13);
+	expect_reject(len, 1, "page");
+}
+
 static void hello_round_trip_and_check(void **state)
 {
 	struct dsm_hello a = { .version = DSM_PROTO_VERSION,
@@ -180,11 +202,9 @@ static void descriptors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip),
-		cmocka_unit_test(truncated_waits),
-		cmocka_unit_test(each_field_rejected),
-		cmocka_unit_test(lengths_checked_per_type),
-		cmocka_unit_test(hello_round_trip_and_check),
+		cmocka_unit_test(round_trip),	       cmocka_unit_test(truncated_waits),
+		cmocka_unit_test(each_field_rejected), cmocka_unit_test(lengths_checked_per_type),
+		cmocka_unit_test(app_messages),	       cmocka_unit_test(hello_round_trip_and_check),
 		cmocka_unit_test(descriptors),
 	};
 
