@@ -5,19 +5,28 @@
  *
  *   - three nodes over the loop transport share pages; threads on every node
  *     increment counters on every page, and the totals must match exactly;
+ *   - application messages (dsm_send_app) between three nodes, alongside
+ *     coherence traffic: each arrives once, in order per sender, unaltered;
+ *     replies sent from inside on_app_msg; bad arguments refused;
+ *   - the residency window (dsm/hold.h): two nodes taking turns writing one
+ *     page finish, with messages held by the default window and none
+ *     without one;
  *   - wire safety over tcp: a fake peer completes the handshake, then sends
  *     one bad frame; the node must name the peer and the field, drop the
  *     peer, and keep its own pages intact.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cvmm/lib/log.h"
@@ -63,38 +72,67 @@ static void region_free(struct region *r)
 
 /* --- loop cluster ---------------------------------------------------------- */
 
+struct app_rx;
+
 struct lnode {
 	unsigned id;
+	unsigned nnodes;
 	struct dsm_loop_fabric *fabric;
 	struct region r;
 	struct dsm *d;
+	unsigned hold_us;   /* dsm_config.hold_us */
+	struct app_rx *app; /* receives application messages; NULL: none */
 	int ret;
 };
 
+static void app_recv(void *arg, unsigned peer, const void *data, unsigned len);
+static void app_attach(struct app_rx *rx, struct dsm *d);
+
+/*
+ * The region's four quarters are homed round-robin: with three nodes, node 0
+ * homes the first and the last quarter.
+ */
 static void *start_node(void *arg)
 {
 	struct lnode *n = arg;
 	struct dsm_config cfg = {
 		.node = n->id,
-		.nnodes = 3,
+		.nnodes = n->nnodes,
 		.memfd = n->r.fd,
 		.vm_addr = n->r.mem,
 		.size = n->r.size,
 		.transport = "loop",
 		.fabric = n->fabric,
 		.listen_fd = -1,
+		.hold_us = n->hold_us,
+		.on_app_msg = n->app ? app_recv : NULL,
+		.cb_arg = n->app,
 	};
+	uint64_t quarter = n->r.size / 4;
 
 	n->ret = dsm_create(&cfg, &n->d);
-	for (unsigned i = 0; !n->ret && i < 3; i++)
-		n->ret = dsm_set_home(n->d, (uint64_t)i * (PAGES / 4) * DSM_PAGE_SIZE,
-				      (PAGES / 4) * DSM_PAGE_SIZE, i);
-	if (!n->ret)
-		n->ret = dsm_set_home(n->d, 3 * (PAGES / 4) * DSM_PAGE_SIZE,
-				      (PAGES / 4) * DSM_PAGE_SIZE, 0);
+	if (!n->ret && n->app)
+		app_attach(n->app, n->d);
+	for (unsigned q = 0; !n->ret && q < 4; q++)
+		n->ret = dsm_set_home(n->d, q * quarter, quarter, q % n->nnodes);
 	if (!n->ret)
 		n->ret = dsm_start(n->d);
 	return NULL;
+}
+
+/* Starts nodes 0..nnodes-1 at once (dsm_start waits for all of them). */
+static int start_nodes(struct lnode *n, unsigned nnodes)
+{
+	pthread_t t[DSM_MAX_NODES];
+	int ok = 1;
+
+	for (unsigned i = 0; i < nnodes; i++)
+		pthread_create(&t[i], NULL, start_node, &n[i]);
+	for (unsigned i = 0; i < nnodes; i++) {
+		pthread_join(t[i], NULL);
+		ok &= !n[i].ret;
+	}
+	return ok;
 }
 
 static void *incrementer(void *arg)
@@ -111,6 +149,47 @@ static void *incrementer(void *arg)
 		__atomic_fetch_add(&ctr[3], 1, __ATOMIC_SEQ_CST);
 	}
 	return NULL;
+}
+
+/*
+ * Waits until every node's DSM thread has finished what it was doing: an
+ * echo to each node is handled after everything queued before it. Needed
+ * before reading memory once the workers are joined, because the join is a
+ * channel the DSM does not see. A home sends GRANT_WRITE before it punches
+ * out its own copy, and a FETCH_WRITE owner sends its reply before it does,
+ * so for a few microseconds the old copy still reads the old value while the
+ * new owner writes. The guest cannot tell (anything that could tell that node
+ * of the write passes through its DSM thread, after the punch), but a test
+ * that reads right after pthread_join can.
+ */
+static int settle(struct lnode *n, unsigned nnodes)
+{
+	uint64_t ns;
+	int ok = 1;
+
+	for (unsigned i = 0; i < nnodes; i++)
+		ok &= !dsm_echo(n[(i + 1) % nnodes].d, i, 0, 0, &ns);
+	return ok;
+}
+
+/* Every node sees every page's exact totals of incrementer(). */
+static int counters_add_up(struct lnode *n, unsigned nnodes, unsigned threads)
+{
+	uint64_t want = (uint64_t)threads * INCS / PAGES;
+	int ok = 1;
+
+	for (unsigned i = 0; i < nnodes; i++) {
+		for (unsigned p = 0; p < PAGES; p++) {
+			uint64_t *ctr = (uint64_t *)(n[i].r.mem + p * DSM_PAGE_SIZE);
+
+			for (unsigned k = 0; k < nnodes; k++)
+				if (__atomic_load_n(&ctr[k], __ATOMIC_SEQ_CST) != want)
+					ok = 0;
+			if (__atomic_load_n(&ctr[3], __ATOMIC_SEQ_CST) != nnodes * want)
+				ok = 0;
+		}
+	}
+	return ok;
 }
 
 /* All nodes leave at once: each waits for the others' BYE. */
@@ -130,7 +209,7 @@ static void loop_cluster(void)
 	int ok = 1;
 
 	for (unsigned i = 0; i < 3; i++) {
-		n[i] = (struct lnode){ .id = i, .fabric = f };
+		n[i] = (struct lnode){ .id = i, .nnodes = 3, .fabric = f };
 		if (region_new(&n[i].r, PAGES))
 			ok = 0;
 	}
@@ -138,12 +217,7 @@ static void loop_cluster(void)
 		tap(0, "loop: memfd regions");
 		return;
 	}
-	for (unsigned i = 0; i < 3; i++)
-		pthread_create(&t[i][0], NULL, start_node, &n[i]);
-	for (unsigned i = 0; i < 3; i++) {
-		pthread_join(t[i][0], NULL);
-		ok &= !n[i].ret;
-	}
+	ok = start_nodes(n, 3);
 	tap(ok, "loop: three nodes start over one fabric");
 	if (!ok)
 		return;
@@ -154,19 +228,7 @@ static void loop_cluster(void)
 		for (unsigned j = 0; j < THREADS; j++)
 			pthread_join(t[i][j], NULL);
 
-	/* Every node sees every page's exact totals. */
-	for (unsigned i = 0; i < 3; i++) {
-		for (unsigned p = 0; p < PAGES; p++) {
-			uint64_t *ctr = (uint64_t *)(n[i].r.mem + p * DSM_PAGE_SIZE);
-			uint64_t want = (uint64_t)THREADS * INCS / PAGES;
-
-			for (unsigned k = 0; k < 3; k++)
-				if (__atomic_load_n(&ctr[k], __ATOMIC_SEQ_CST) != want)
-					ok = 0;
-			if (__atomic_load_n(&ctr[3], __ATOMIC_SEQ_CST) != 3 * want)
-				ok = 0;
-		}
-	}
+	ok &= settle(n, 3) && counters_add_up(n, 3, THREADS);
 	tap(ok, "loop: concurrent increments from 3 nodes x 2 threads add up on every node");
 
 	struct dsm_stats st;
@@ -193,6 +255,370 @@ static void loop_cluster(void)
 		region_free(&n[i].r);
 	}
 	tap(ok, "loop: all leave cleanly; no peer failed, no local error");
+	dsm_loop_fabric_free(f);
+}
+
+/* --- application messages --------------------------------------------------- */
+
+#define APP_N	 600 /* messages from every node to every other node */
+#define ECHO_N	 200 /* messages node 1 sends to node 0 to be sent back */
+#define WAIT_SEC 20  /* for deliveries; a lost message fails, it does not hang */
+
+/*
+ * Message i from node s to node r. Its length walks through every value from
+ * 1 to DSM_APP_MAX (37 is odd, so i * 37 takes every residue mod 256), and
+ * its bytes depend on s, r and i, so a message delivered twice, out of order,
+ * to the wrong node or altered is not the one the receiver expects next.
+ */
+static unsigned app_len(unsigned s, unsigned r, unsigned i)
+{
+	return 1 + (i * 37 + s * 11 + r * 5) % DSM_APP_MAX;
+}
+
+static void app_fill(unsigned s, unsigned r, unsigned i, uint8_t *buf)
+{
+	uint64_t x = (uint64_t)s << 48 | (uint64_t)r << 32 | i;
+
+	for (unsigned k = 0; k < app_len(s, r, i); k++) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15ull); /* splitmix64 */
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		buf[k] = (uint8_t)((z ^ (z >> 31)) >> 56);
+	}
+}
+
+/*
+ * One node's receiver. on_app_msg runs on that node's DSM thread only, so
+ * the counters have one writer; the main thread reads them atomically.
+ */
+struct app_rx {
+	unsigned me;
+	struct dsm *d;
+	bool echo;		     /* send every message back to its sender, from on_app_msg */
+	bool echoed;		     /* what arrives now is our own messages, sent back */
+	unsigned got[DSM_MAX_NODES]; /* messages received from each peer */
+	unsigned bad[DSM_MAX_NODES]; /* ... that were not the one expected next */
+	unsigned bad_peer;	     /* messages naming a peer out of range */
+	int echo_err;		     /* the first error of a reply */
+};
+
+static void app_attach(struct app_rx *rx, struct dsm *d)
+{
+	rx->d = d;
+}
+
+static void app_recv(void *arg, unsigned peer, const void *data, unsigned len)
+{
+	struct app_rx *rx = arg;
+	uint8_t want[DSM_APP_MAX];
+	unsigned i, s, r;
+
+	if (peer >= DSM_MAX_NODES || peer == rx->me) {
+		__atomic_add_fetch(&rx->bad_peer, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	i = rx->got[peer];
+	/* Indices run on per link: an echo of our message i comes back as number i. */
+	if (__atomic_load_n(&rx->echoed, __ATOMIC_ACQUIRE)) {
+		s = rx->me;
+		r = peer;
+	} else {
+		s = peer;
+		r = rx->me;
+	}
+	app_fill(s, r, i, want);
+	if (len != app_len(s, r, i) || memcmp(data, want, len))
+		__atomic_add_fetch(&rx->bad[peer], 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&rx->echo, __ATOMIC_ACQUIRE)) {
+		/* From the DSM thread itself, as the monitor answers a forwarded read. */
+		int ret = dsm_send_app(rx->d, peer, data, len);
+
+		if (ret && !rx->echo_err)
+			__atomic_store_n(&rx->echo_err, ret, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&rx->got[peer], i + 1, __ATOMIC_RELEASE);
+}
+
+/* Waits until rx has want[p] messages from each peer p; false on the deadline. */
+static int app_wait(struct app_rx *rx, unsigned nnodes, const unsigned *want)
+{
+	for (int t = 0; t < WAIT_SEC * 100; t++) {
+		unsigned done = 0;
+
+		for (unsigned p = 0; p < nnodes; p++)
+			done += __atomic_load_n(&rx->got[p], __ATOMIC_ACQUIRE) >= want[p];
+		if (done == nnodes)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+struct app_tx {
+	struct lnode *n;
+	unsigned sent[DSM_MAX_NODES]; /* messages sent to each peer so far */
+	unsigned count;		      /* this round: to each of the peers in mask */
+	uint64_t mask;
+	int err;
+};
+
+/* Sends count messages to every peer in mask, interleaving the peers. */
+static void *app_sender(void *arg)
+{
+	struct app_tx *tx = arg;
+	uint8_t buf[DSM_APP_MAX];
+
+	for (unsigned k = 0; k < tx->count; k++) {
+		for (unsigned p = 0; p < tx->n->nnodes; p++) {
+			unsigned i = tx->sent[p];
+			int ret;
+
+			if (!(tx->mask & (1ull << p)))
+				continue;
+			app_fill(tx->n->id, p, i, buf);
+			ret = dsm_send_app(tx->n->d, p, buf, app_len(tx->n->id, p, i));
+			if (ret && !tx->err)
+				tx->err = ret;
+			tx->sent[p]++;
+		}
+	}
+	return NULL;
+}
+
+static void app_cluster(void)
+{
+	struct dsm_loop_fabric *f = dsm_loop_fabric_new(3);
+	struct app_rx rx[3];
+	struct app_tx tx[3];
+	struct lnode n[3];
+	pthread_t ts[3], ti[3];
+	unsigned want[3];
+	uint8_t buf[DSM_APP_MAX + 1] = { 0 };
+	struct dsm_stats st;
+	char what[200];
+	int ok = 1, ret;
+
+	for (unsigned i = 0; i < 3; i++) {
+		rx[i] = (struct app_rx){ .me = i };
+		n[i] = (struct lnode){ .id = i, .nnodes = 3, .fabric = f, .app = &rx[i] };
+		if (region_new(&n[i].r, PAGES))
+			ok = 0;
+	}
+	if (!ok) {
+		tap(0, "app: memfd regions");
+		return;
+	}
+	ok = start_nodes(n, 3);
+	tap(ok, "app: three nodes with on_app_msg start");
+	if (!ok)
+		return;
+
+	/*
+	 * Every node sends APP_N messages to each other node while it increments
+	 * counters on shared pages, so the messages share the links with faults,
+	 * grants and invalidations.
+	 */
+	for (unsigned i = 0; i < 3; i++) {
+		tx[i] = (struct app_tx){ .n = &n[i], .count = APP_N, .mask = 7 & ~(1ull << i) };
+		pthread_create(&ti[i], NULL, incrementer, &n[i]);
+		pthread_create(&ts[i], NULL, app_sender, &tx[i]);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		pthread_join(ts[i], NULL);
+		pthread_join(ti[i], NULL);
+		ok &= !tx[i].err;
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		for (unsigned p = 0; p < 3; p++)
+			want[p] = p == i ? 0 : APP_N;
+		ok &= app_wait(&rx[i], 3, want);
+		for (unsigned p = 0; p < 3; p++)
+			ok &= !__atomic_load_n(&rx[i].bad[p], __ATOMIC_RELAXED) &&
+			      __atomic_load_n(&rx[i].got[p], __ATOMIC_ACQUIRE) == want[p];
+		ok &= !rx[i].bad_peer;
+	}
+	snprintf(what, sizeof(what),
+		 "app: %u messages of 1..%u bytes from every node to every other arrive once, in "
+		 "order, unaltered",
+		 APP_N, DSM_APP_MAX);
+	tap(ok, what);
+	tap(settle(n, 3) && counters_add_up(n, 3, 1),
+	    "app: the increments made alongside add up on every node");
+
+	/* Node 0 sends node 1's messages back from inside on_app_msg. */
+	__atomic_store_n(&rx[0].echo, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&rx[1].echoed, true, __ATOMIC_RELEASE);
+	tx[1].count = ECHO_N;
+	tx[1].mask = 1;
+	app_sender(&tx[1]);
+	want[0] = APP_N + ECHO_N;
+	want[1] = 0;
+	want[2] = APP_N;
+	ok = !tx[1].err && app_wait(&rx[1], 3, want);
+	want[0] = 0;
+	want[1] = APP_N + ECHO_N;
+	ok = ok && app_wait(&rx[0], 3, want);
+	ok = ok && !rx[0].bad[1] && !rx[1].bad[0] &&
+	     !__atomic_load_n(&rx[0].echo_err, __ATOMIC_RELAXED) &&
+	     __atomic_load_n(&rx[1].got[0], __ATOMIC_ACQUIRE) == APP_N + ECHO_N;
+	__atomic_store_n(&rx[0].echo, false, __ATOMIC_RELEASE);
+	tap(ok, "app: replies sent from inside on_app_msg (the DSM thread) arrive in order");
+
+	ok = dsm_send_app(n[0].d, 0, buf, 1) == -EINVAL;
+	ok &= dsm_send_app(n[0].d, 1, buf, 0) == -EINVAL;
+	ok &= dsm_send_app(n[0].d, 1, buf, DSM_APP_MAX + 1) == -EINVAL;
+	ok &= dsm_send_app(n[0].d, 3, buf, 1) == -EINVAL;
+	ok &= dsm_send_app(n[0].d, DSM_MAX_NODES, buf, 1) == -EINVAL;
+	ok &= dsm_send_app(n[0].d, ~0u, buf, 1) == -EINVAL;
+	tap(ok, "app: dsm_send_app to itself, of 0 or 257 bytes, or to a node out of range: "
+		"-EINVAL");
+
+	/* Sent: APP_N to each peer, and the echo round; received alike. */
+	ok = 1;
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t extra = i < 2 ? ECHO_N : 0;
+
+		dsm_get_stats(n[i].d, &st);
+		ok &= st.app_sent == 2 * APP_N + extra && st.app_received == 2 * APP_N + extra;
+		if (st.app_sent != 2 * APP_N + extra || st.app_received != 2 * APP_N + extra)
+			printf("# node %u: app_sent %" PRIu64 " app_received %" PRIu64 "\n", i,
+			       st.app_sent, st.app_received);
+	}
+	tap(ok, "app: stats app_sent and app_received count exactly the messages");
+
+	ok = 1;
+	for (unsigned i = 0; i < 3; i++)
+		pthread_create(&ts[i], NULL, leave_node, &n[i]);
+	for (unsigned i = 0; i < 3; i++) {
+		pthread_join(ts[i], NULL);
+		ok &= !n[i].ret;
+	}
+	/* Node 2 is gone: a message to it is refused, and counts nowhere. */
+	dsm_destroy(n[2].d);
+	ret = dsm_send_app(n[0].d, 2, buf, 1);
+	dsm_get_stats(n[0].d, &st);
+	ok = ok && ret == -ENOTCONN && st.app_sent == 2 * APP_N + ECHO_N;
+	for (unsigned i = 0; i < 3; i++) {
+		if (i < 2) {
+			ok &= !dsm_failed_peers(n[i].d) && !dsm_local_errors(n[i].d);
+			dsm_destroy(n[i].d);
+		}
+		region_free(&n[i].r);
+	}
+	tap(ok, "app: a message to a node that left: -ENOTCONN; all leave cleanly");
+	dsm_loop_fabric_free(f);
+}
+
+/* --- residency window ---------------------------------------------------------- */
+
+#define TURNS	     200 /* writes by each node */
+#define HOLD_JOIN_MS 30000
+
+/*
+ * Page 0 (homed on node 0) holds whose turn it is and a count. Each node waits
+ * for its turn reading the page, then writes it twice: every turn moves the
+ * page to the other node and back, the pattern the window is for.
+ */
+static void *take_turns(void *arg)
+{
+	struct lnode *n = arg;
+	uint64_t *w = (uint64_t *)n->r.mem;
+
+	for (unsigned i = 0; i < TURNS; i++) {
+		/* Yield: on 2 cores a spinning waiter would starve the other node. */
+		while (__atomic_load_n(&w[0], __ATOMIC_ACQUIRE) != n->id)
+			sched_yield();
+		__atomic_store_n(&w[1], __atomic_load_n(&w[1], __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&w[0], 1 - n->id, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static uint64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void hold_case(unsigned hold_us, const char *name)
+{
+	struct dsm_loop_fabric *f = dsm_loop_fabric_new(2);
+	struct lnode n[2];
+	pthread_t t[2];
+	struct dsm_stats st[2];
+	struct timespec dl;
+	char what[200];
+	uint64_t t0, ms;
+	int ok = 1;
+
+	for (unsigned i = 0; i < 2; i++) {
+		n[i] = (struct lnode){ .id = i, .nnodes = 2, .fabric = f, .hold_us = hold_us };
+		if (region_new(&n[i].r, 4))
+			ok = 0;
+	}
+	if (!ok || !start_nodes(n, 2)) {
+		snprintf(what, sizeof(what), "hold: %s: two nodes start", name);
+		tap(0, what);
+		return;
+	}
+	t0 = ms_now();
+	for (unsigned i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, take_turns, &n[i]);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += HOLD_JOIN_MS / 1000;
+	for (unsigned i = 0; i < 2; i++) {
+		if (pthread_timedjoin_np(t[i], NULL, &dl)) {
+			/* A thread stuck in a page fault cannot be joined or cancelled. */
+			snprintf(what, sizeof(what), "hold: %s: %u turns each within %u s", name,
+				 TURNS, HOLD_JOIN_MS / 1000);
+			tap(0, what);
+			printf("Bail out! threads blocked in page faults\n");
+			fflush(stdout);
+			_exit(1);
+		}
+	}
+	ms = ms_now() - t0;
+	ok &= settle(n, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		const uint64_t *w = (const uint64_t *)n[i].r.mem;
+
+		uint64_t count = __atomic_load_n(&w[1], __ATOMIC_SEQ_CST);
+
+		if (count != 2 * TURNS) {
+			printf("# node %u reads a count of %" PRIu64 ", not %u\n", i, count,
+			       2 * TURNS);
+			ok = 0;
+		}
+		dsm_get_stats(n[i].d, &st[i]);
+	}
+	printf("# hold %s: %u turns each in %" PRIu64 " ms; held node0 %" PRIu64 " node1 %" PRIu64
+	       "\n",
+	       name, TURNS, ms, st[0].held, st[1].held);
+	if (hold_us == DSM_HOLD_NONE)
+		ok &= !st[0].held && !st[1].held;
+	else
+		ok &= st[0].held + st[1].held > 0;
+	for (unsigned i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, leave_node, &n[i]);
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		if (n[i].ret)
+			printf("# node %u: dsm_leave: %s\n", i, strerror(-n[i].ret));
+		ok &= !n[i].ret;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		ok &= !dsm_failed_peers(n[i].d) && !dsm_local_errors(n[i].d);
+		dsm_destroy(n[i].d);
+		region_free(&n[i].r);
+	}
+	snprintf(what, sizeof(what),
+		 "hold: %s: two nodes take %u turns each writing one page; %s; all leave cleanly",
+		 name, TURNS, hold_us == DSM_HOLD_NONE ? "nothing held" : "messages held");
+	tap(ok, what);
 	dsm_loop_fabric_free(f);
 }
 
@@ -385,8 +811,11 @@ static void wire_case(enum bad_kind kind, const char *field, const char *name)
 int main(void)
 {
 	log_set_prefix("dsm-engine-test");
-	printf("1..12\n");
+	printf("1..21\n");
 	loop_cluster();
+	app_cluster();
+	hold_case(0, "default window");
+	hold_case(DSM_HOLD_NONE, "DSM_HOLD_NONE");
 	wire_case(BAD_MAGIC, "magic", "bad magic");
 	wire_case(BAD_CSUM, "checksum", "corrupted checksum");
 	wire_case(BAD_LEN, "length", "oversized length");
