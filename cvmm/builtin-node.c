@@ -102,8 +102,11 @@ static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 	int ret;
 
 	for (unsigned int i = 0; i < n->vc.nnodes; i++) {
-		snprintf(n->addr_store[i], sizeof(n->addr_store[i]), "%s:%u", n->vc.node[i].address,
-			 n->vc.node[i].port);
+		char addr[sizeof(n->addr_store[i])];
+
+		/* Through a local: GCC cannot tell that n->vc and n->addr_store never overlap. */
+		snprintf(addr, sizeof(addr), "%s:%u", n->vc.node[i].address, n->vc.node[i].port);
+		memcpy(n->addr_store[i], addr, sizeof(addr));
 		n->addrs[i] = n->addr_store[i];
 	}
 	ret = dsm_create(&cfg, &n->dsm);
@@ -118,6 +121,8 @@ static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 		ret = dsm_start(n->dsm);
 	}
 	if (ret) {
+		if (n->cluster)
+			cluster__set_dsm(n->cluster, NULL);
 		dsm_destroy(n->dsm);
 		n->dsm = NULL;
 	}

@@ -21,7 +21,7 @@ enum cl_msg_type {
 	CL_MSG_MSI = 1,	    /* deliver an MSI to a vCPU of the receiving node */
 	CL_MSG_KICK,	    /* end a vCPU's SPIN_WAIT */
 	CL_MSG_IO,	    /* to the I/O node: a port-I/O or MMIO access */
-	CL_MSG_IO_DONE,	    /* from the I/O node: the result of a read */
+	CL_MSG_IO_DONE,	    /* from the I/O node: the access is done (and a read's data) */
 	CL_MSG_EOI,	    /* to the I/O node: EOI of a level-triggered vector */
 	CL_MSG_STOP,	    /* the guest stopped on the sender; stop too */
 	CL_MSG_CLOCK_REQ,   /* the sender's guest clock, for an offset sample */
@@ -43,7 +43,7 @@ struct cl_msg {
 			uint32_t vcpu;
 		} kick;
 		struct {
-			uint32_t tag; /* 0 for a write: writes are posted, never answered */
+			uint32_t tag; /* echoed in the IO_DONE that answers it */
 			bool mmio;
 			bool write;
 			uint8_t len; /* 1..CL_IO_MAX */

@@ -182,9 +182,12 @@ static void deadline_in(struct timespec *ts, unsigned int ms)
 }
 
 /*
- * Writes are posted: messages to one node arrive in order, so a later read
- * by this vCPU sees them done. A read waits for its answer, or for the VM to
- * stop (a failed I/O node stops every node).
+ * Every access waits for the I/O node's answer, writes too, as a real OUT
+ * completes before the next instruction: with three nodes or more, a write
+ * posted by one node could otherwise reach the device after an access that
+ * another node made later under the same guest lock (an IOAPIC index/data
+ * pair split). A wait ends early when the VM stops (a failed I/O node stops
+ * every node).
  */
 static int cluster_io(struct vm *vm, bool mmio, uint64_t addr, uint8_t *data, uint32_t len,
 		      bool is_write)
@@ -201,12 +204,9 @@ static int cluster_io(struct vm *vm, bool mmio, uint64_t addr, uint8_t *data, ui
 		return -ENOENT; /* the devices are here, and none claimed it */
 	if (!len || len > CL_IO_MAX)
 		return -EINVAL;
-	if (is_write) {
+	if (is_write)
 		memcpy(m.io.data, data, len);
-		count(&c->st.io_writes);
-		return send_msg(c, c->cfg.io_node, &m);
-	}
-	count(&c->st.io_reads);
+	count(is_write ? &c->st.io_writes : &c->st.io_reads);
 	pthread_mutex_lock(&c->lock);
 	w.tag = ++c->next_tag ? c->next_tag : ++c->next_tag; /* 0 means "posted" */
 	w.next = c->waits;
@@ -234,10 +234,12 @@ static int cluster_io(struct vm *vm, bool mmio, uint64_t addr, uint8_t *data, ui
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (ret) {
-		memset(data, 0, len);
+		if (!is_write)
+			memset(data, 0, len);
 		return ret;
 	}
-	memcpy(data, w.data, len < w.len ? len : w.len);
+	if (!is_write)
+		memcpy(data, w.data, len < w.len ? len : w.len);
 	return w.err;
 }
 
@@ -255,9 +257,8 @@ static void serve_io(struct cluster *c, unsigned int peer, const struct cl_msg *
 	r.io_done.err = io_bus__access(m->io.mmio ? &vm->mmio : &vm->pio, m->io.addr, data,
 				       m->io.len, m->io.write);
 	pthread_mutex_unlock(&vm->dev_lock);
-	if (m->io.write)
-		return;
-	memcpy(r.io_done.data, data, m->io.len);
+	if (!m->io.write)
+		memcpy(r.io_done.data, data, m->io.len);
 	send_msg(c, peer, &r);
 }
 
