@@ -1,14 +1,17 @@
 # mgmt/: the management plane: emulated cluster (sim), node agent, control channel.
 MGMT_SIM_SRCS := mgmt/sim/opts.c mgmt/sim/vcmode.c mgmt/sim/launcher.c mgmt/sim/qemu.c mgmt/sim/image.c \
-	mgmt/sim/run.c mgmt/sim/builtin-sim.c
+	mgmt/sim/input.c mgmt/sim/run.c mgmt/sim/builtin-sim.c
 MGMT_AUTH_SRCS := mgmt/auth.c
 MGMT_AGENT_SRCS := mgmt/agent/inventory.c mgmt/agent/nodelog.c mgmt/agent/vcpart.c \
-	mgmt/agent/metrics.c mgmt/agent/control.c mgmt/agent/builtin-agent.c
+	mgmt/agent/metrics.c mgmt/agent/control.c mgmt/agent/stdin-pipe.c \
+	mgmt/agent/builtin-agent.c
 MGMT_SRCS := mgmt/chan.c $(MGMT_AUTH_SRCS) $(MGMT_SIM_SRCS) $(MGMT_AGENT_SRCS)
 MGMT_LIBS := -lsodium -lmicrohttpd
 
 UNIT_TESTS += test-chan test-sim-opts test-sim-launcher test-sim-qemu test-sim-image
+UNIT_TESTS += test-stdin-pipe
 test-chan_SRCS := tests/unit/test-chan.c mgmt/chan.c $(LIB_SRCS)
+test-stdin-pipe_SRCS := tests/unit/test-stdin-pipe.c mgmt/agent/stdin-pipe.c
 test-sim-opts_SRCS := tests/unit/test-sim-opts.c mgmt/sim/opts.c mgmt/sim/vcmode.c \
 	mgmt/launch/vcspec.c mgmt/vc/vc.c $(LIB_SRCS)
 test-sim-opts_LIBS := -ljansson

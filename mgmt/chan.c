@@ -15,6 +15,24 @@ void chan_encode_hdr(uint8_t *buf, enum chan_type type, uint32_t len)
 	put_le32(buf + 8, len);
 }
 
+/*
+ * The payload lengths each type may have, checked with the header so that no
+ * handler sees a frame its type cannot have. A zero-length STDIN would be
+ * ambiguous next to STDIN_EOF, so it is refused rather than guessed at.
+ */
+static const struct {
+	uint32_t min, max;
+} chan_len[CHAN_TYPE_MAX] = {
+	[CHAN_HELLO] = { 0, CHAN_MAX_PAYLOAD },
+	[CHAN_EXEC] = { 0, CHAN_MAX_PAYLOAD },
+	[CHAN_STDOUT] = { 0, CHAN_MAX_PAYLOAD },
+	[CHAN_STDERR] = { 0, CHAN_MAX_PAYLOAD },
+	[CHAN_EXIT] = { 4, 4 },
+	[CHAN_POWEROFF] = { 0, 0 },
+	[CHAN_STDIN] = { 1, CHAN_MAX_PAYLOAD },
+	[CHAN_STDIN_EOF] = { 0, 0 },
+};
+
 int chan_decode_hdr(const uint8_t *buf, struct chan_hdr *hdr, const char **what)
 {
 	if (get_le32(buf) != CHAN_MAGIC) {
@@ -34,6 +52,10 @@ int chan_decode_hdr(const uint8_t *buf, struct chan_hdr *hdr, const char **what)
 	if (hdr->len > CHAN_MAX_PAYLOAD) {
 		*what = "length";
 		return -EMSGSIZE;
+	}
+	if (hdr->len < chan_len[hdr->type].min || hdr->len > chan_len[hdr->type].max) {
+		*what = "length for the type";
+		return -EPROTO;
 	}
 	return 0;
 }

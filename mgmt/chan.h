@@ -20,18 +20,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAN_MAGIC	 0x434d5643u
-#define CHAN_VERSION	 1
+#define CHAN_MAGIC 0x434d5643u
+/* 2: STDIN and STDIN_EOF. Both ends come from one build (the sim packs its bin into every node). */
+#define CHAN_VERSION	 2
 #define CHAN_HDR_LEN	 12
 #define CHAN_MAX_PAYLOAD (64 * 1024)
 
 enum chan_type {
-	CHAN_HELLO = 1,	   /* node -> host: "key=value ..." inventory text; node is ready */
-	CHAN_EXEC = 2,	   /* host -> node: cwd, then argv, then env "K=V", NUL-separated groups */
-	CHAN_STDOUT = 3,   /* node -> host: bytes the command wrote to stdout */
-	CHAN_STDERR = 4,   /* node -> host: bytes the command wrote to stderr */
-	CHAN_EXIT = 5,	   /* node -> host: u32 exit status (0-255; 128+N for signal N) */
-	CHAN_POWEROFF = 6, /* host -> node: flush and power the node off */
+	CHAN_HELLO = 1,	    /* node -> host: "key=value ..." inventory text; node is ready */
+	CHAN_EXEC = 2,	    /* host -> node: cwd, then argv, then env "K=V", NUL-separated groups */
+	CHAN_STDOUT = 3,    /* node -> host: bytes the command wrote to stdout */
+	CHAN_STDERR = 4,    /* node -> host: bytes the command wrote to stderr */
+	CHAN_EXIT = 5,	    /* node -> host: u32 exit status (0-255; 128+N for signal N) */
+	CHAN_POWEROFF = 6,  /* host -> node: flush and power the node off */
+	CHAN_STDIN = 7,	    /* host -> node: bytes for the command's stdin (at least one) */
+	CHAN_STDIN_EOF = 8, /* host -> node: no more stdin; the agent closes the pipe */
 	CHAN_TYPE_MAX,
 };
 
@@ -44,8 +47,10 @@ struct chan_hdr {
 void chan_encode_hdr(uint8_t *buf, enum chan_type type, uint32_t len);
 
 /*
- * Decodes a header. Returns 0, or -EPROTO for a bad magic, version or type,
- * -EMSGSIZE for a payload above CHAN_MAX_PAYLOAD. *what names the bad field.
+ * Decodes a header. Returns 0, or -EPROTO for a bad magic, version or type or
+ * a length its type never has (EXIT is 4 bytes, POWEROFF and STDIN_EOF none,
+ * STDIN at least one), -EMSGSIZE for a payload above CHAN_MAX_PAYLOAD.
+ * *what names the bad field.
  */
 int chan_decode_hdr(const uint8_t *buf, struct chan_hdr *hdr, const char **what);
 

@@ -3,8 +3,9 @@
  * `cvmm agent`: the node agent. In an emulated node it is started by /init
  * and serves the launcher over a virtio-serial port: it reports that the node
  * is up (HELLO, with an inventory), runs the commands it is sent (EXEC),
- * streams their output back and reports their exit status, and powers the
- * node off when told (POWEROFF).
+ * streams their output back and reports their exit status, feeds their
+ * standard input from STDIN frames until STDIN_EOF (mgmt/agent/stdin-pipe.c),
+ * and powers the node off when told (POWEROFF).
  *
  * One command runs at a time; the launcher never sends a second EXEC before
  * the first EXIT.
@@ -35,6 +36,7 @@
 #include "cvmm/lib/log.h"
 #include "mgmt/agent/control.h"
 #include "mgmt/agent/inventory.h"
+#include "mgmt/agent/stdin-pipe.h"
 #include "mgmt/chan.h"
 
 #define AGENT_STATE_DIR "/var/lib/cvmm/agent"
@@ -42,9 +44,10 @@
 struct agent {
 	int port; /* the control channel */
 	struct chan_rx rx;
-	pid_t child; /* running command, or 0 */
-	int out[2];  /* child's stdout and stderr, -1 once at EOF */
-	int status;  /* child's wait status once reaped */
+	pid_t child;	      /* running command, or 0 */
+	int out[2];	      /* child's stdout and stderr, -1 once at EOF */
+	struct stdin_pipe in; /* child's stdin */
+	int status;	      /* child's wait status once reaped */
 	bool reaped;
 };
 
@@ -81,11 +84,11 @@ static int open_port(const char *name)
 	return fd;
 }
 
-static void child_exec(const struct chan_exec *ex, int out_w, int err_w)
+static void child_exec(const struct chan_exec *ex, int in_r, int out_w, int err_w)
 {
-	int devnull = open("/dev/null", O_RDONLY);
-
-	dup2(devnull, STDIN_FILENO);
+	/* The agent ignores SIGPIPE (see run_sim_channel); the command must not. */
+	signal(SIGPIPE, SIG_DFL);
+	dup2(in_r, STDIN_FILENO);
 	dup2(out_w, STDOUT_FILENO);
 	dup2(err_w, STDERR_FILENO);
 	for (const char *const *e = ex->envp; *e; e++) {
@@ -112,7 +115,7 @@ static int agent_exec(struct agent *a, const uint8_t *payload, size_t len)
 {
 	struct chan_exec ex;
 	const char *what = "";
-	int out[2], err[2], ret;
+	int in[2], out[2], err[2], ret;
 
 	ret = chan_exec_decode(payload, len, &ex, &what);
 	if (ret) {
@@ -124,20 +127,34 @@ static int agent_exec(struct agent *a, const uint8_t *payload, size_t len)
 		free((void *)ex.argv);
 		return -EBUSY;
 	}
-	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+	/*
+	 * Every command's stdin is a pipe: the launcher sends STDIN_EOF right
+	 * after EXEC to the nodes it gives no input, so they read end of file
+	 * as they did from /dev/null.
+	 */
+	if (pipe2(in, O_CLOEXEC)) {
 		ret = -errno;
-		free((void *)ex.argv);
-		return ret;
+		goto out_free;
+	}
+	if (pipe2(out, O_CLOEXEC)) {
+		ret = -errno;
+		goto out_in;
+	}
+	if (pipe2(err, O_CLOEXEC)) {
+		ret = -errno;
+		goto out_out;
 	}
 	a->child = fork();
 	if (a->child == 0)
-		child_exec(&ex, out[1], err[1]);
+		child_exec(&ex, in[0], out[1], err[1]);
 	ret = a->child < 0 ? -errno : 0;
+	close(in[0]);
 	close(out[1]);
 	close(err[1]);
 	free((void *)ex.argv);
 	if (ret) {
 		a->child = 0;
+		close(in[1]);
 		close(out[0]);
 		close(err[0]);
 		return ret;
@@ -145,7 +162,35 @@ static int agent_exec(struct agent *a, const uint8_t *payload, size_t len)
 	a->out[0] = out[0];
 	a->out[1] = err[0];
 	a->reaped = false;
+	/* F_SETFL on a pipe just made has no error to report (EBADF is its only one). */
+	stdin_pipe_init(&a->in, in[1]);
 	return 0;
+
+out_out:
+	close(out[0]);
+	close(out[1]);
+out_in:
+	close(in[0]);
+	close(in[1]);
+out_free:
+	free((void *)ex.argv);
+	return ret;
+}
+
+/* Input for a command that has exited, or that never ran, is dropped. */
+static int agent_stdin(struct agent *a, const struct chan_hdr *h, const uint8_t *payload)
+{
+	int ret;
+
+	if (!a->child)
+		return 0;
+	if (h->type == CHAN_STDIN)
+		ret = stdin_pipe_push(&a->in, payload, h->len);
+	else
+		ret = stdin_pipe_eof(&a->in);
+	if (ret)
+		pr_err("command's stdin: %s", strerror(-ret));
+	return ret;
 }
 
 static int forward_output(struct agent *a, int i)
@@ -185,6 +230,7 @@ static int maybe_finish(struct agent *a)
 	st[2] = code >> 16;
 	st[3] = code >> 24;
 	a->child = 0;
+	stdin_pipe_close(&a->in);
 	return chan_send(a->port, CHAN_EXIT, st, sizeof(st));
 }
 
@@ -203,6 +249,9 @@ static int handle_frame(struct agent *a, const struct chan_hdr *h, const uint8_t
 	switch (h->type) {
 	case CHAN_EXEC:
 		return agent_exec(a, payload, h->len);
+	case CHAN_STDIN:
+	case CHAN_STDIN_EOF:
+		return agent_stdin(a, h, payload);
 	case CHAN_POWEROFF:
 		power_off(a);
 		return 0;
@@ -240,17 +289,26 @@ static int read_port(struct agent *a)
 static int agent_loop(struct agent *a)
 {
 	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = a->port, .events = POLLIN },
+		/* A full stdin queue pauses the channel: see mgmt/agent/stdin-pipe.h. */
+		struct pollfd p[4] = {
+			{ .fd = stdin_pipe_full(&a->in) ? -1 : a->port, .events = POLLIN },
 			{ .fd = a->child ? a->out[0] : -1, .events = POLLIN },
 			{ .fd = a->child ? a->out[1] : -1, .events = POLLIN },
+			{ .fd = stdin_pipe_pending(&a->in) ? a->in.fd : -1, .events = POLLOUT },
 		};
 		int ret;
 
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
+		}
+		if (p[3].revents) {
+			ret = stdin_pipe_flush(&a->in);
+			if (ret) {
+				pr_err("command's stdin: %s", strerror(-ret));
+				return ret;
+			}
 		}
 		for (int i = 0; i < 2; i++) {
 			if (p[1 + i].revents) {
@@ -355,7 +413,10 @@ static int run_sim_channel(const char *channel)
 	if (!a)
 		return 1;
 	a->out[0] = a->out[1] = -1;
+	a->in.fd = -1;
 	chan_rx_init(&a->rx);
+	/* A command that closes its stdin early must not kill the agent that feeds it. */
+	signal(SIGPIPE, SIG_IGN);
 	a->port = open_port(channel);
 	if (a->port < 0) {
 		pr_err("no virtio-serial port named %s: %s", channel, strerror(-a->port));

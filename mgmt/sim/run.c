@@ -5,8 +5,13 @@
  * the state machine in launcher.c, whose actions it then carries out.
  *
  * Threads: one. Everything waits in a single poll(): control channels,
- * consoles, and a signalfd for SIGCHLD, SIGINT and SIGTERM. Timers are
- * deadlines checked after every wake-up (poll wakes at least every 250 ms).
+ * consoles, our stdin while it is forwarded (mgmt/sim/input.h), and a
+ * signalfd for SIGCHLD, SIGINT and SIGTERM. Timers are deadlines checked
+ * after every wake-up (poll wakes at least every 250 ms).
+ *
+ * The loop never blocks on a control channel: the commands' input is read
+ * only while the channel takes a whole STDIN frame, and a node whose channel
+ * is full when it is asked to power off is killed instead.
  *
  * No orphans: every QEMU gets PR_SET_PDEATHSIG(SIGKILL), so even a launcher
  * killed with SIGKILL takes its nodes with it; on every other path the loop
@@ -35,6 +40,7 @@
 #include "mgmt/chan.h"
 #include "mgmt/launch/lines.h"
 #include "mgmt/sim/image.h"
+#include "mgmt/sim/input.h"
 #include "mgmt/sim/launcher.h"
 #include "mgmt/sim/qemu.h"
 #include "mgmt/sim/run.h"
@@ -78,6 +84,9 @@ struct sim_run {
 	char bindir[512];
 	char shares[2048];
 	int sigfd;
+	struct sim_input in;
+	int input_node;	    /* the node given our stdin, or -1 */
+	bool input_blocked; /* its channel is full: wait for POLLOUT */
 	double boot_deadline, cmd_deadline, grace_deadline, next_progress;
 };
 
@@ -332,6 +341,12 @@ out:
  */
 static void route_output(struct sim_run *r)
 {
+	/* Stdin goes where the console is: one node, shown as it is. */
+	r->input_node = -1;
+	if (r->vc)
+		r->input_node = (int)r->vc->io_node;
+	else if (!(r->opts->all && r->opts->nodes > 1))
+		r->input_node = 0;
 	for (unsigned int i = 0; i < r->opts->nodes; i++) {
 		struct sim_node *n = &r->node[i];
 		bool console = r->vc ? i == r->vc->io_node : !(r->opts->all && r->opts->nodes > 1);
@@ -372,6 +387,34 @@ static void kill_node(struct sim_node *n)
 		kill(n->pid, SIGKILL);
 }
 
+/* True when a whole STDIN frame (or a small control frame) goes in without blocking. */
+static bool ctl_writable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+/*
+ * The command on node i has been sent: it gets our stdin if it is the
+ * interactive one (a terminal goes raw in VC mode, where the guest's console
+ * edits lines), end of file at once otherwise.
+ */
+static void start_input(struct sim_run *r, unsigned int i)
+{
+	struct sim_node *n = &r->node[i];
+
+	if ((int)i == r->input_node && r->in.fd >= 0) {
+		if (r->vc)
+			sim_input_raw(&r->in);
+		return;
+	}
+	if (chan_send(n->ctl, CHAN_STDIN_EOF, NULL, 0)) {
+		pr_err("node%u: cannot close the command's stdin (channel broken)", i);
+		kill_node(n);
+	}
+}
+
 static void send_exec(struct sim_run *r, unsigned int i)
 {
 	static uint8_t payload[CHAN_MAX_PAYLOAD];
@@ -397,7 +440,9 @@ static void send_exec(struct sim_run *r, unsigned int i)
 		pr_err("node%u: cannot send the command (%s)", i,
 		       len < 0 ? "too long" : "channel broken");
 		kill_node(&r->node[i]);
+		return;
 	}
+	start_input(r, i);
 }
 
 static void carry_out(struct sim_run *r, const struct sim_actions *act)
@@ -407,8 +452,9 @@ static void carry_out(struct sim_run *r, const struct sim_actions *act)
 
 		if (act->exec & (1u << i))
 			send_exec(r, i);
-		if ((act->poweroff & (1u << i)) &&
-		    (n->ctl < 0 || chan_send(n->ctl, CHAN_POWEROFF, NULL, 0)))
+		/* A channel still full of input would block us: such a node is killed. */
+		if ((act->poweroff & (1u << i)) && (n->ctl < 0 || !ctl_writable(n->ctl) ||
+						    chan_send(n->ctl, CHAN_POWEROFF, NULL, 0)))
 			kill_node(n);
 		if (act->kill & (1u << i))
 			kill_node(n);
@@ -589,27 +635,81 @@ static void check_timers(struct sim_run *r)
 	}
 }
 
+/*
+ * Forwarding lasts while the interactive node's command runs; once it has
+ * exited, or the cluster is stopping, the terminal is given back at once, so
+ * that what follows is printed as usual.
+ */
+static bool input_live(struct sim_run *r)
+{
+	if (r->in.fd < 0 || r->input_node < 0)
+		return false;
+	if (r->st.phase == SIM_RUN && r->st.node[r->input_node] == NODE_RUNNING)
+		return true;
+	if (r->st.phase != SIM_BOOT)
+		sim_input_close(&r->in);
+	return false;
+}
+
+/* One read of our stdin, at most one STDIN frame; end of file becomes STDIN_EOF. */
+static void forward_input(struct sim_run *r)
+{
+	struct sim_node *n = &r->node[r->input_node];
+	uint8_t buf[SIM_INPUT_CHUNK];
+	ssize_t len;
+
+	if (n->ctl < 0) {
+		sim_input_close(&r->in);
+		return;
+	}
+	if (!ctl_writable(n->ctl)) {
+		r->input_blocked = true;
+		return;
+	}
+	len = read(r->in.fd, buf, sizeof(buf));
+	if (len < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (len > 0 && !chan_send(n->ctl, CHAN_STDIN, buf, (size_t)len))
+		return;
+	if (len < 0)
+		pr_warn("stdin: %s; the command's input ends here", strerror(errno));
+	/* A broken channel is the node's loss, which the loop sees anyway. */
+	if (len <= 0)
+		chan_send(n->ctl, CHAN_STDIN_EOF, NULL, 0);
+	sim_input_close(&r->in);
+}
+
 static void event_loop(struct sim_run *r)
 {
 	while (r->st.phase != SIM_DONE) {
-		struct pollfd p[1 + 2 * SIM_MAX_NODES];
+		struct pollfd p[2 + 2 * SIM_MAX_NODES];
+		bool input = input_live(r);
 		unsigned int k = 0;
 
 		p[k++] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
 		for (unsigned int i = 0; i < r->opts->nodes; i++) {
-			p[k++] = (struct pollfd){ .fd = r->node[i].ctl, .events = POLLIN };
+			short out =
+				input && r->input_blocked && (int)i == r->input_node ? POLLOUT : 0;
+
+			p[k++] = (struct pollfd){ .fd = r->node[i].ctl, .events = POLLIN | out };
 			p[k++] = (struct pollfd){ .fd = r->node[i].con, .events = POLLIN };
 		}
+		p[k++] = (struct pollfd){ .fd = input && !r->input_blocked ? r->in.fd : -1,
+					  .events = POLLIN };
 		if (poll(p, k, 250) < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
 			break;
 		}
 		for (unsigned int i = 0; i < r->opts->nodes; i++) {
-			if (p[1 + 2 * i].revents)
+			if (p[1 + 2 * i].revents & POLLOUT)
+				r->input_blocked = false;
+			if (p[1 + 2 * i].revents & ~POLLOUT)
 				read_ctl(r, i);
 			if (p[2 + 2 * i].revents)
 				read_console(r, i);
 		}
+		if (p[k - 1].revents && input_live(r))
+			forward_input(r);
 		if (p[0].revents)
 			read_signals(r);
 		check_timers(r);
@@ -731,6 +831,7 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 	else
 		sim_state_init(&r->st, opts->nodes, opts->all);
 	route_output(r);
+	sim_input_open(&r->in);
 
 	if (find_program("qemu-system-x86_64", qemu, sizeof(qemu))) {
 		pr_err("qemu-system-x86_64 not found: install the Debian package "
@@ -805,6 +906,7 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 		}
 	}
 	event_loop(r);
+	sim_input_close(&r->in);
 	result = r->st.result;
 	describe_failure(r);
 

@@ -23,7 +23,7 @@ static void header_round_trip(void **state)
 
 	chan_encode_hdr(buf, CHAN_STDOUT, 1234);
 	/* Little endian, field by field, as docs/sim.md says. */
-	assert_memory_equal(buf, "CVMC\x01\x00\x03\x00\xd2\x04\x00\x00", CHAN_HDR_LEN);
+	assert_memory_equal(buf, "CVMC\x02\x00\x03\x00\xd2\x04\x00\x00", CHAN_HDR_LEN);
 	assert_int_equal(chan_decode_hdr(buf, &h, &what), 0);
 	assert_int_equal(h.type, CHAN_STDOUT);
 	assert_int_equal(h.len, 1234);
@@ -40,8 +40,9 @@ static void bad_headers_name_the_field(void **state)
 	assert_int_equal(chan_decode_hdr(buf, &h, &what), -EPROTO);
 	assert_string_equal(what, "magic");
 
+	/* Version 1 had no STDIN: an agent of another build is refused. */
 	chan_encode_hdr(buf, CHAN_EXIT, 4);
-	buf[4] = 2;
+	buf[4] = 1;
 	assert_int_equal(chan_decode_hdr(buf, &h, &what), -EPROTO);
 	assert_string_equal(what, "version");
 
@@ -136,6 +137,104 @@ static void largest_frame_fits(void **state)
 	assert_int_equal(chan_rx_room(&rx), sizeof(rx.buf));
 }
 
+/* STDIN carries the bytes as they are; STDIN_EOF nothing. */
+static void stdin_frames(void **state)
+{
+	uint8_t buf[CHAN_HDR_LEN];
+	struct chan_hdr h;
+	const char *what = NULL;
+
+	chan_encode_hdr(buf, CHAN_STDIN, 3);
+	assert_memory_equal(buf, "CVMC\x02\x00\x07\x00\x03\x00\x00\x00", CHAN_HDR_LEN);
+	assert_int_equal(chan_decode_hdr(buf, &h, &what), 0);
+	assert_int_equal(h.type, CHAN_STDIN);
+	assert_int_equal(h.len, 3);
+
+	chan_encode_hdr(buf, CHAN_STDIN_EOF, 0);
+	assert_memory_equal(buf, "CVMC\x02\x00\x08\x00\x00\x00\x00\x00", CHAN_HDR_LEN);
+	assert_int_equal(chan_decode_hdr(buf, &h, &what), 0);
+	assert_int_equal(h.type, CHAN_STDIN_EOF);
+	assert_int_equal(h.len, 0);
+
+	chan_encode_hdr(buf, CHAN_STDIN, CHAN_MAX_PAYLOAD);
+	assert_int_equal(chan_decode_hdr(buf, &h, &what), 0);
+}
+
+/* A length the type never has means a corrupt stream, like a bad magic. */
+static void lengths_checked_per_type(void **state)
+{
+	static const struct {
+		enum chan_type type;
+		uint32_t len;
+	} bad[] = {
+		{ CHAN_STDIN, 0 }, /* empty input would read like end of file */
+		{ CHAN_STDIN_EOF, 1 }, { CHAN_POWEROFF, 4 }, { CHAN_EXIT, 3 }, { CHAN_EXIT, 5 },
+	};
+	uint8_t buf[CHAN_HDR_LEN];
+	struct chan_hdr h;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *what = NULL;
+
+		chan_encode_hdr(buf, bad[i].type, bad[i].len);
+		assert_int_equal(chan_decode_hdr(buf, &h, &what), -EPROTO);
+		assert_string_equal(what, "length for the type");
+	}
+}
+
+/* Typed keys, a pasted block and the end of input arrive in order over a stream. */
+static void stdin_stream_in_order(void **state)
+{
+	static uint8_t paste[5000], stream[2 * 5000];
+	int sv[2], frames = 0, ret;
+	struct chan_hdr h;
+	const uint8_t *p;
+	const char *what;
+	size_t got = 0;
+	ssize_t n;
+
+	for (size_t i = 0; i < sizeof(paste); i++)
+		paste[i] = (uint8_t)(i * 7);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(chan_send(sv[0], CHAN_STDIN, "l", 1), 0);
+	assert_int_equal(chan_send(sv[0], CHAN_STDIN, "s\r", 2), 0);
+	assert_int_equal(chan_send(sv[0], CHAN_STDIN, paste, sizeof(paste)), 0);
+	assert_int_equal(chan_send(sv[0], CHAN_STDIN_EOF, NULL, 0), 0);
+	close(sv[0]);
+	while ((n = read(sv[1], stream + got, sizeof(stream) - got)) > 0)
+		got += (size_t)n;
+	close(sv[1]);
+	assert_int_equal(got, 4 * CHAN_HDR_LEN + 3 + sizeof(paste));
+
+	chan_rx_init(&rx);
+	/* Fed in pieces of 1000 bytes, as reads from the port would come. */
+	for (size_t off = 0; off < got; off += 1000) {
+		chan_rx_feed(&rx, stream + off, got - off < 1000 ? got - off : 1000);
+		while ((ret = chan_rx_next(&rx, &h, &p, &what)) == 1) {
+			switch (frames++) {
+			case 0:
+				assert_int_equal(h.type, CHAN_STDIN);
+				assert_memory_equal(p, "l", 1);
+				break;
+			case 1:
+				assert_int_equal(h.len, 2);
+				assert_memory_equal(p, "s\r", 2);
+				break;
+			case 2:
+				assert_int_equal(h.len, sizeof(paste));
+				assert_memory_equal(p, paste, sizeof(paste));
+				break;
+			case 3:
+				assert_int_equal(h.type, CHAN_STDIN_EOF);
+				assert_int_equal(h.len, 0);
+				break;
+			}
+		}
+		assert_int_equal(ret, 0);
+	}
+	assert_int_equal(frames, 4);
+}
+
 static void exec_round_trip(void **state)
 {
 	const char *argv[] = { "sh", "-c", "echo $X", NULL };
@@ -192,6 +291,9 @@ int main(void)
 		cmocka_unit_test(reassembly_byte_by_byte),
 		cmocka_unit_test(corrupt_stream_is_reported),
 		cmocka_unit_test(largest_frame_fits),
+		cmocka_unit_test(stdin_frames),
+		cmocka_unit_test(lengths_checked_per_type),
+		cmocka_unit_test(stdin_stream_in_order),
 		cmocka_unit_test(exec_round_trip),
 		cmocka_unit_test(exec_too_big_or_malformed),
 	};
