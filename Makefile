@@ -4,7 +4,7 @@
 #   make test         deps -> unit -> integration -> sim, one summary line
 #   make test-unit    unit tier only (no KVM, no root, no network)
 #   make guest        the ported Linux guest: build/guest/{bzImage,initrd.cpio.gz}
-#   make demo         boot the emulated cluster and show what it can do
+#   make demo         boot the emulated cluster, then a guest across 2 nodes, to its shell
 #   make bench        benchmarks (ratios measured in one run)
 #   make SAN=1 ...    build with ASan+UBSan into build/san
 #   make WERROR=0     do not turn warnings into errors
