@@ -5,6 +5,7 @@
 #                          guest-port/series applied and guest-port/config/*.config
 #   OUTDIR/initrd.cpio.gz  busybox (i386, static), /init, and cvmm-guest-test
 #   OUTDIR/config          the kernel's .config
+#   OUTDIR/System.map      its symbols: where a guest address is (a DSM hot page, a hang)
 #
 # Each is cached under $CVMM_CACHE by a key hashing its inputs, so an unchanged
 # part is never rebuilt and a changed one always is: guest-kernel-KEY (the
@@ -110,7 +111,7 @@ else
 	wait $mk || { tail -n 30 "$tmp/build.log" >&2; die "the kernel build failed"; }
 
 	mkdir -p "$tmp/out"
-	cp "$src/arch/x86/boot/bzImage" "$tmp/out/"
+	cp "$src/arch/x86/boot/bzImage" "$src/System.map" "$tmp/out/"
 	cp "$src/.config" "$tmp/out/config"
 	mv "$tmp/build.log" "$tmp/out/"
 	chmod 0755 "$tmp/out"
@@ -132,5 +133,5 @@ else
 fi
 
 mkdir -p "$out"
-cp "$kcache/bzImage" "$kcache/config" "$icache/initrd.cpio.gz" "$out/"
+cp "$kcache/bzImage" "$kcache/config" "$kcache/System.map" "$icache/initrd.cpio.gz" "$out/"
 say "$out/bzImage and $out/initrd.cpio.gz ready"
