@@ -208,7 +208,7 @@ static int cluster_io(struct vm *vm, bool mmio, uint64_t addr, uint8_t *data, ui
 		memcpy(m.io.data, data, len);
 	count(is_write ? &c->st.io_writes : &c->st.io_reads);
 	pthread_mutex_lock(&c->lock);
-	w.tag = ++c->next_tag ? c->next_tag : ++c->next_tag; /* 0 means "posted" */
+	w.tag = ++c->next_tag; /* matches the answer; wraps harmlessly */
 	w.next = c->waits;
 	c->waits = &w;
 	m.io.tag = w.tag;
