@@ -27,7 +27,7 @@ JSON
 	flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes "$n" --node-cpus 2 --node-mem 2G \
 		--kvm-amd npt=0 --all --timeout 900 -- \
 		sh -c "cvmm node --vc '$vc' --id \$CVMM_NODE_ID --timeout 800" >"$out" 2>&1
-	sed -n 's/^\[node0\] cvmm-guest: init uptime=\([0-9.]*\).*/\1/p' "$out" | head -n 1
+	sed -nE 's/^(\[node0\] )?cvmm-guest: init uptime=([0-9.]+).*/\2/p' "$out" | head -n 1
 	rm -f "$vc" "$out"
 }
 
