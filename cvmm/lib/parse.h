@@ -26,4 +26,12 @@ const char *format_size(uint64_t bytes, char *buf, int len);
 int format_checked(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * For parsers that report one message naming what is wrong: formats it into
+ * err (errlen bytes) and returns -EINVAL, so a check is one line:
+ * `return parse_error(err, errlen, "--nodes %s: ...", arg);`
+ */
+int parse_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

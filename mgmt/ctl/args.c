@@ -23,19 +23,6 @@ static const struct ctl_opt {
 	{ OPT_ON, "on", 0, true, CTL_OPT_ON },	       { OPT_HELP, "help", 'h', false, 0 },
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* Finds the option of argv[*i]; *val is its value (which may take argv[*i + 1]). */
 static const struct ctl_opt *find_opt(int argc, const char *const *argv, int *i, const char **val,
 				      char *err, size_t errlen)
@@ -57,12 +44,12 @@ static const struct ctl_opt *find_opt(int argc, const char *const *argv, int *i,
 		}
 	}
 	if (!o) {
-		fail(err, errlen, "unknown option '%s'", arg);
+		parse_error(err, errlen, "unknown option '%s'", arg);
 		return NULL;
 	}
 	if (!o->value) {
 		if (eq) {
-			fail(err, errlen, "option '%s' takes no value", arg);
+			parse_error(err, errlen, "option '%s' takes no value", arg);
 			return NULL;
 		}
 		return o;
@@ -72,7 +59,7 @@ static const struct ctl_opt *find_opt(int argc, const char *const *argv, int *i,
 	} else if (*i + 1 < argc) {
 		*val = argv[++*i];
 	} else {
-		fail(err, errlen, "option '%s' needs a value", arg);
+		parse_error(err, errlen, "option '%s' needs a value", arg);
 		return NULL;
 	}
 	return o;
@@ -88,7 +75,7 @@ static int set_opt(struct ctl_args *a, const struct ctl_opt *o, const char *val,
 		else if (!strcmp(val, "text"))
 			a->out = CTL_OUT_TEXT;
 		else
-			return fail(err, errlen, "-o '%s': expected json or text", val);
+			return parse_error(err, errlen, "-o '%s': expected json or text", val);
 		return 0;
 	case OPT_DB:
 		a->db = val;
@@ -155,7 +142,8 @@ int ctl_parse_args(const struct ctl_cmd *table, size_t n, int argc, const char *
 		}
 		if (dashdash || argv[i][0] != '-' || !argv[i][1]) {
 			if (nwords == sizeof(words) / sizeof(words[0]))
-				return fail(err, errlen, "too many arguments at '%s'", argv[i]);
+				return parse_error(err, errlen, "too many arguments at '%s'",
+						   argv[i]);
 			words[nwords++] = argv[i];
 			continue;
 		}
@@ -171,7 +159,7 @@ int ctl_parse_args(const struct ctl_cmd *table, size_t n, int argc, const char *
 	if (!nwords) {
 		if (a->help)
 			return 0;
-		return fail(err, errlen, "%s", "no command given (try 'cvmmctl --help')");
+		return parse_error(err, errlen, "%s", "no command given (try 'cvmmctl --help')");
 	}
 	a->cmd = find_cmd(table, n, words, nwords, &used);
 	if (!a->cmd) {
@@ -179,7 +167,8 @@ int ctl_parse_args(const struct ctl_cmd *table, size_t n, int argc, const char *
 
 		snprintf(what, sizeof(what), "%s%s%s", words[0], nwords > 1 ? " " : "",
 			 nwords > 1 ? words[1] : "");
-		return fail(err, errlen, "unknown command '%s' (try 'cvmmctl --help')", what);
+		return parse_error(err, errlen, "unknown command '%s' (try 'cvmmctl --help')",
+				   what);
 	}
 	if (a->help)
 		return 0;

@@ -97,19 +97,6 @@ bool local_opts_wanted(int argc, char **argv)
 	return false;
 }
 
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int parse_one(int c, const char *arg, struct local_opts *o, char *err, size_t errlen)
 {
 	unsigned long v;
@@ -117,18 +104,20 @@ static int parse_one(int c, const char *arg, struct local_opts *o, char *err, si
 	switch (c) {
 	case OPT_NODES:
 		if (parse_uint(arg, 1, VC_MAX_NODES, &v))
-			return bad(err, errlen, "--nodes '%s': expected 1 to %d", arg,
-				   VC_MAX_NODES);
+			return parse_error(err, errlen, "--nodes '%s': expected 1 to %d", arg,
+					   VC_MAX_NODES);
 		o->vc.nodes = (unsigned int)v;
 		break;
 	case 'c':
 		if (parse_uint(arg, 1, VC_MAX_CPUS, &v))
-			return bad(err, errlen, "--cpus '%s': expected 1 to %d", arg, VC_MAX_CPUS);
+			return parse_error(err, errlen, "--cpus '%s': expected 1 to %d", arg,
+					   VC_MAX_CPUS);
 		o->vc.cpus = (unsigned int)v;
 		break;
 	case 'm':
 		if (parse_size(arg, &o->vc.mem) || !o->vc.mem)
-			return bad(err, errlen, "--mem '%s': expected a size such as 1G", arg);
+			return parse_error(err, errlen, "--mem '%s': expected a size such as 1G",
+					   arg);
 		break;
 	case 'k':
 		o->vc.kernel = arg;
@@ -146,21 +135,23 @@ static int parse_one(int c, const char *arg, struct local_opts *o, char *err, si
 		if (vc_spec_parse_transport(arg, &o->vc.transport, err, errlen))
 			return -EINVAL;
 		if (o->vc.transport != VC_TRANSPORT_TCP)
-			return bad(err, errlen,
-				   "--transport %s: local mode runs every node on this host, "
-				   "connected over TCP; use tcp (or cvmm sim --transport rdma)",
-				   arg);
+			return parse_error(
+				err, errlen,
+				"--transport %s: local mode runs every node on this host, "
+				"connected over TCP; use tcp (or cvmm sim --transport rdma)",
+				arg);
 		o->vc.transport_given = true;
 		break;
 	case OPT_PORT:
 		if (parse_uint(arg, 1024, 65535, &v))
-			return bad(err, errlen, "--port '%s': expected a port from 1024 to 65535",
-				   arg);
+			return parse_error(err, errlen,
+					   "--port '%s': expected a port from 1024 to 65535", arg);
 		o->port = (unsigned int)v;
 		break;
 	case 't':
 		if (parse_uint(arg, 1, 1000000, &v))
-			return bad(err, errlen, "--timeout '%s': expected seconds, 1 or more", arg);
+			return parse_error(err, errlen,
+					   "--timeout '%s': expected seconds, 1 or more", arg);
 		o->timeout = (unsigned int)v;
 		break;
 	case OPT_STATS:
@@ -177,18 +168,20 @@ static int parse_one(int c, const char *arg, struct local_opts *o, char *err, si
 static int check(const struct local_opts *o, char *err, size_t errlen)
 {
 	if (!o->vc.nodes)
-		return bad(err, errlen, "--nodes K is required in local mode");
+		return parse_error(err, errlen, "--nodes K is required in local mode");
 	if (o->vc.vc_path && o->vc.cpus)
-		return bad(err, errlen, "--cpus: --vc %s places the vCPUs; give one or the other",
-			   o->vc.vc_path);
+		return parse_error(err, errlen,
+				   "--cpus: --vc %s places the vCPUs; give one or the other",
+				   o->vc.vc_path);
 	if (o->vc.vc_path && o->vc.mem)
-		return bad(err, errlen, "--mem: --vc %s sizes the memory; give one or the other",
-			   o->vc.vc_path);
+		return parse_error(err, errlen,
+				   "--mem: --vc %s sizes the memory; give one or the other",
+				   o->vc.vc_path);
 	if (!o->vc.vc_path && !o->vc.kernel)
-		return bad(err, errlen, "--kernel is required (or --vc FILE)");
+		return parse_error(err, errlen, "--kernel is required (or --vc FILE)");
 	if (o->port && o->port + o->vc.nodes - 1 > 65535)
-		return bad(err, errlen, "--port %u: nodes 0 to %u need ports up to %u", o->port,
-			   o->vc.nodes - 1, o->port + o->vc.nodes - 1);
+		return parse_error(err, errlen, "--port %u: nodes 0 to %u need ports up to %u",
+				   o->port, o->vc.nodes - 1, o->port + o->vc.nodes - 1);
 	return 0;
 }
 
@@ -203,16 +196,17 @@ int local_opts_parse(int argc, char **argv, struct local_opts *o, char *err, siz
 		if (c == 'h')
 			return LOCAL_OPTS_HELP;
 		if (c == ':')
-			return bad(err, errlen, "%s needs an argument", argv[optind - 1]);
+			return parse_error(err, errlen, "%s needs an argument", argv[optind - 1]);
 		if (c == '?')
-			return bad(err, errlen,
-				   "unknown option '%s' in local mode (see cvmm run --nodes 1 "
-				   "--help)",
-				   argv[optind - 1]);
+			return parse_error(
+				err, errlen,
+				"unknown option '%s' in local mode (see cvmm run --nodes 1 "
+				"--help)",
+				argv[optind - 1]);
 		if (parse_one(c, optarg, o, err, errlen))
 			return -EINVAL;
 	}
 	if (optind != argc)
-		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return parse_error(err, errlen, "unexpected argument '%s'", argv[optind]);
 	return check(o, err, errlen);
 }

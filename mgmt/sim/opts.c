@@ -99,19 +99,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int parse_count(const char *name, const char *arg, unsigned long min, unsigned long max,
 		       unsigned int *out, char *err, size_t errlen)
 {
@@ -131,10 +118,10 @@ static int check_kvm_amd(const char *s, char *err, size_t errlen)
 	/* Goes onto the node's kernel command line: no spaces or quotes. */
 	for (const char *p = s; *p; p++) {
 		if (!(isalnum((unsigned char)*p) || strchr("=,_-", *p)))
-			return bad(err, errlen,
-				   "--kvm-amd: '%s' has a character other than "
-				   "letters, digits and =,_-",
-				   s);
+			return parse_error(err, errlen,
+					   "--kvm-amd: '%s' has a character other than "
+					   "letters, digits and =,_-",
+					   s);
 	}
 	return 0;
 }
@@ -147,7 +134,8 @@ static int parse_vc_option(int c, const char *arg, struct sim_opts *o, char *err
 		return parse_count("cpus", arg, 1, VC_MAX_CPUS, &o->vc.cpus, err, errlen);
 	case OPT_MEM:
 		if (parse_size(arg, &o->vc.mem) || !o->vc.mem)
-			return bad(err, errlen, "--mem: '%s' is not a size (like 1G or 2G)", arg);
+			return parse_error(err, errlen, "--mem: '%s' is not a size (like 1G or 2G)",
+					   arg);
 		return 0;
 	case OPT_KERNEL:
 		o->vc.kernel = arg;
@@ -182,25 +170,26 @@ static int check_mode(struct sim_opts *o, int argc, char **argv, char *err, size
 	o->vc_mode = v->kernel || v->vc_path;
 	if (!o->vc_mode) {
 		if (vc_only)
-			return bad(err, errlen, "%s: only in VC mode, with --kernel or --vc",
-				   vc_only);
+			return parse_error(err, errlen,
+					   "%s: only in VC mode, with --kernel or --vc", vc_only);
 		if (optind >= argc)
-			return bad(err, errlen,
-				   "no command given: cvmm sim [OPTIONS] -- COMMAND "
-				   "(or --kernel BZIMAGE for VC mode)");
+			return parse_error(err, errlen,
+					   "no command given: cvmm sim [OPTIONS] -- COMMAND "
+					   "(or --kernel BZIMAGE for VC mode)");
 		o->argv = argv + optind;
 		o->argc = argc - optind;
 		return SIM_OPTS_OK;
 	}
 	if (optind < argc)
-		return bad(err, errlen,
-			   "%s: VC mode runs cvmm node on every node and takes no COMMAND ('%s')",
-			   v->vc_path ? "--vc" : "--kernel", argv[optind]);
+		return parse_error(
+			err, errlen,
+			"%s: VC mode runs cvmm node on every node and takes no COMMAND ('%s')",
+			v->vc_path ? "--vc" : "--kernel", argv[optind]);
 	if (o->all)
-		return bad(err, errlen, "--all: VC mode runs on every node already");
+		return parse_error(err, errlen, "--all: VC mode runs on every node already");
 	if (v->vc_path && (v->cpus || v->mem))
-		return bad(err, errlen, "%s: --vc %s places the vCPUs and sizes the memory",
-			   v->cpus ? "--cpus" : "--mem", v->vc_path);
+		return parse_error(err, errlen, "%s: --vc %s places the vCPUs and sizes the memory",
+				   v->cpus ? "--cpus" : "--mem", v->vc_path);
 	if (v->transport_given && v->transport == VC_TRANSPORT_RDMA)
 		o->rdma = true;
 	o->vc.name = "sim";
@@ -235,15 +224,17 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 			break;
 		case 'm':
 			if (parse_size(optarg, &o->node_mem))
-				return bad(err, errlen,
-					   "--node-mem: '%s' is not a size (like 512M or 1G)",
-					   optarg);
+				return parse_error(
+					err, errlen,
+					"--node-mem: '%s' is not a size (like 512M or 1G)", optarg);
 			if (o->node_mem < SIM_MIN_NODE_MEM)
-				return bad(err, errlen,
-					   "--node-mem: %s is below the minimum of 256M", optarg);
+				return parse_error(err, errlen,
+						   "--node-mem: %s is below the minimum of 256M",
+						   optarg);
 			if (o->node_mem & ((1 << 20) - 1))
-				return bad(err, errlen,
-					   "--node-mem: %s is not a whole number of MiB", optarg);
+				return parse_error(err, errlen,
+						   "--node-mem: %s is not a whole number of MiB",
+						   optarg);
 			o->node_mem_given = true;
 			break;
 		case 'a':
@@ -254,11 +245,11 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 			break;
 		case 's':
 			if (optarg[0] != '/')
-				return bad(err, errlen, "--share: '%s' is not an absolute path",
-					   optarg);
+				return parse_error(err, errlen,
+						   "--share: '%s' is not an absolute path", optarg);
 			if (o->nshares == SIM_MAX_SHARES)
-				return bad(err, errlen, "--share: more than %d paths",
-					   SIM_MAX_SHARES);
+				return parse_error(err, errlen, "--share: more than %d paths",
+						   SIM_MAX_SHARES);
 			o->shares[o->nshares++] = optarg;
 			break;
 		case 't':
@@ -285,12 +276,12 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 		case 'h':
 			return SIM_OPTS_HELP;
 		case ':':
-			return bad(err, errlen, "%s needs an argument", argv[optind - 1]);
+			return parse_error(err, errlen, "%s needs an argument", argv[optind - 1]);
 		default:
 			ret = parse_vc_option(c, optarg, o, err, errlen);
 			if (ret == 1)
-				return bad(err, errlen, "unknown option '%s' (see --help)",
-					   argv[optind - 1]);
+				return parse_error(err, errlen, "unknown option '%s' (see --help)",
+						   argv[optind - 1]);
 			break;
 		}
 		if (ret)

@@ -11,19 +11,6 @@
 #include "cvmm/lib/parse.h"
 #include "mgmt/vc/vc.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 const char *vc_transport_name(enum vc_transport t)
 {
 	return t == VC_TRANSPORT_RDMA ? "rdma" : "tcp";
@@ -48,8 +35,8 @@ static int check_keys(json_t *obj, const char *where, const char *const *known, 
 		for (k = known; *k; k++)
 			snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
 				 "%s%s", k == known ? "" : ", ", *k);
-		return fail(err, errlen, "%s: unknown key '%s' (expected %s)", where, key,
-			    expected);
+		return parse_error(err, errlen, "%s: unknown key '%s' (expected %s)", where, key,
+				   expected);
 	}
 	return 0;
 }
@@ -62,13 +49,14 @@ static int get_string(json_t *obj, const char *where, const char *key, bool requ
 
 	if (!v) {
 		if (required)
-			return fail(err, errlen, "%s%s: missing", where, key);
+			return parse_error(err, errlen, "%s%s: missing", where, key);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return fail(err, errlen, "%s%s: must be a string", where, key);
+		return parse_error(err, errlen, "%s%s: must be a string", where, key);
 	if (strlen(json_string_value(v)) >= len)
-		return fail(err, errlen, "%s%s: longer than %zu characters", where, key, len - 1);
+		return parse_error(err, errlen, "%s%s: longer than %zu characters", where, key,
+				   len - 1);
 	snprintf(buf, len, "%s", json_string_value(v));
 	return 0;
 }
@@ -82,7 +70,8 @@ static int get_size(json_t *v, const char *where, uint64_t *out, char *err, size
 	}
 	if (json_is_string(v) && !parse_size(json_string_value(v), out))
 		return 0;
-	return fail(err, errlen, "%s: not a size (like \"512M\", \"1G\" or a byte count)", where);
+	return parse_error(err, errlen, "%s: not a size (like \"512M\", \"1G\" or a byte count)",
+			   where);
 }
 
 static int parse_node(json_t *jn, unsigned int i, struct vc_node *n, char *err, size_t errlen)
@@ -95,17 +84,18 @@ static int parse_node(json_t *jn, unsigned int i, struct vc_node *n, char *err, 
 
 	snprintf(where, sizeof(where), "nodes[%u]", i);
 	if (!json_is_object(jn))
-		return fail(err, errlen, "%s: must be an object", where);
+		return parse_error(err, errlen, "%s: must be an object", where);
 	ret = check_keys(jn, where, keys, err, errlen);
 	if (ret)
 		return ret;
 
 	v = json_object_get(jn, "id");
 	if (!v)
-		return fail(err, errlen, "%s.id: missing", where);
+		return parse_error(err, errlen, "%s.id: missing", where);
 	if (!json_is_integer(v) || json_integer_value(v) != (json_int_t)i)
-		return fail(err, errlen, "%s.id: must be %u (nodes are listed in id order from 0)",
-			    where, i);
+		return parse_error(err, errlen,
+				   "%s.id: must be %u (nodes are listed in id order from 0)", where,
+				   i);
 
 	snprintf(field, sizeof(field), "%s.", where);
 	ret = get_string(jn, field, "address", true, n->address, sizeof(n->address), err, errlen);
@@ -117,14 +107,14 @@ static int parse_node(json_t *jn, unsigned int i, struct vc_node *n, char *err, 
 	if (v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > 65535)
-			return fail(err, errlen, "%s.port: must be a number from 1 to 65535",
-				    where);
+			return parse_error(err, errlen, "%s.port: must be a number from 1 to 65535",
+					   where);
 		n->port = (uint16_t)json_integer_value(v);
 	}
 
 	v = json_object_get(jn, "memory");
 	if (!v)
-		return fail(err, errlen, "%s.memory: missing", where);
+		return parse_error(err, errlen, "%s.memory: missing", where);
 	snprintf(field, sizeof(field), "%s.memory", where);
 	ret = get_size(v, field, &n->mem, err, errlen);
 	if (ret)
@@ -132,20 +122,21 @@ static int parse_node(json_t *jn, unsigned int i, struct vc_node *n, char *err, 
 
 	v = json_object_get(jn, "cpus");
 	if (!v)
-		return fail(err, errlen, "%s.cpus: missing (use [] for a node without vCPUs)",
-			    where);
+		return parse_error(err, errlen,
+				   "%s.cpus: missing (use [] for a node without vCPUs)", where);
 	if (!json_is_array(v))
-		return fail(err, errlen, "%s.cpus: must be an array of vCPU numbers", where);
+		return parse_error(err, errlen, "%s.cpus: must be an array of vCPU numbers", where);
 	if (json_array_size(v) > VC_MAX_CPUS)
-		return fail(err, errlen, "%s.cpus: more than %d vCPUs", where, VC_MAX_CPUS);
+		return parse_error(err, errlen, "%s.cpus: more than %d vCPUs", where, VC_MAX_CPUS);
 	n->ncpus = 0;
 	for (k = 0; k < json_array_size(v); k++) {
 		json_t *c = json_array_get(v, k);
 
 		if (!json_is_integer(c) || json_integer_value(c) < 0 ||
 		    json_integer_value(c) >= VC_MAX_CPUS)
-			return fail(err, errlen, "%s.cpus[%zu]: must be a vCPU number from 0 to %d",
-				    where, k, VC_MAX_CPUS - 1);
+			return parse_error(err, errlen,
+					   "%s.cpus[%zu]: must be a vCPU number from 0 to %d",
+					   where, k, VC_MAX_CPUS - 1);
 		n->cpus[n->ncpus++] = (unsigned int)json_integer_value(c);
 	}
 	return 0;
@@ -175,39 +166,44 @@ int vc_validate(struct vc *vc, char *err, size_t errlen)
 	uint64_t start = 0;
 
 	if (vc->nnodes < 1 || vc->nnodes > VC_MAX_NODES)
-		return fail(err, errlen, "nodes: must list 1 to %d nodes", VC_MAX_NODES);
+		return parse_error(err, errlen, "nodes: must list 1 to %d nodes", VC_MAX_NODES);
 	if (vc->io_node >= vc->nnodes)
-		return fail(err, errlen, "io_node: %u is not one of the %u nodes", vc->io_node,
-			    vc->nnodes);
+		return parse_error(err, errlen, "io_node: %u is not one of the %u nodes",
+				   vc->io_node, vc->nnodes);
 	for (unsigned int i = 0; i < vc->nnodes; i++) {
 		struct vc_node *n = &vc->node[i];
 
 		if (!valid_address(n->address))
-			return fail(err, errlen,
-				    "nodes[%u].address: '%s' is not an IP address or host name", i,
-				    n->address);
+			return parse_error(
+				err, errlen,
+				"nodes[%u].address: '%s' is not an IP address or host name", i,
+				n->address);
 		for (unsigned int j = 0; j < i; j++)
 			if (!strcmp(vc->node[j].address, n->address) && vc->node[j].port == n->port)
-				return fail(err, errlen,
-					    "nodes[%u].address: %s port %u is also nodes[%u]'s", i,
-					    n->address, n->port, j);
+				return parse_error(
+					err, errlen,
+					"nodes[%u].address: %s port %u is also nodes[%u]'s", i,
+					n->address, n->port, j);
 		if (!n->mem || n->mem % VC_NODE_MEM_UNIT)
-			return fail(err, errlen,
-				    "nodes[%u].memory: %s is not a multiple of 512M (Linux i386 "
-				    "rejects "
-				    "smaller or unaligned NUMA nodes)",
-				    i, format_size(n->mem, sz, sizeof(sz)));
+			return parse_error(
+				err, errlen,
+				"nodes[%u].memory: %s is not a multiple of 512M (Linux i386 "
+				"rejects "
+				"smaller or unaligned NUMA nodes)",
+				i, format_size(n->mem, sz, sizeof(sz)));
 		n->mem_start = start;
 		start += n->mem;
 		for (unsigned int k = 0; k < n->ncpus; k++) {
 			unsigned int c = n->cpus[k];
 
 			if (c >= VC_MAX_CPUS)
-				return fail(err, errlen, "nodes[%u].cpus[%u]: %u is above %d", i, k,
-					    c, VC_MAX_CPUS - 1);
+				return parse_error(err, errlen,
+						   "nodes[%u].cpus[%u]: %u is above %d", i, k, c,
+						   VC_MAX_CPUS - 1);
 			if (seen[c])
-				return fail(err, errlen,
-					    "nodes[%u].cpus[%u]: vCPU %u is placed twice", i, k, c);
+				return parse_error(err, errlen,
+						   "nodes[%u].cpus[%u]: vCPU %u is placed twice", i,
+						   k, c);
 			seen[c] = true;
 			vc->cpu_node[c] = i;
 			if (c > max_cpu)
@@ -216,18 +212,18 @@ int vc_validate(struct vc *vc, char *err, size_t errlen)
 		}
 	}
 	if (!total)
-		return fail(err, errlen, "nodes: no node has a vCPU");
+		return parse_error(err, errlen, "nodes: no node has a vCPU");
 	if (max_cpu + 1 != total) {
 		for (unsigned int c = 0; c < max_cpu; c++)
 			if (!seen[c])
-				return fail(
+				return parse_error(
 					err, errlen,
 					"nodes: vCPU %u is on no node (vCPUs are numbered 0 to %u "
 					"without gaps)",
 					c, max_cpu);
 	}
 	if (!seen[0] || vc->cpu_node[0] != 0)
-		return fail(err, errlen, "nodes[0].cpus: must hold vCPU 0, the boot CPU");
+		return parse_error(err, errlen, "nodes[0].cpus: must hold vCPU 0, the boot CPU");
 	vc->ncpus = total;
 	vc->mem = start;
 	return 0;
@@ -246,11 +242,11 @@ int vc_parse(const char *text, struct vc *vc, char *err, size_t errlen)
 	memset(vc, 0, sizeof(*vc));
 	root = json_loads(text, 0, &jerr);
 	if (!root)
-		return fail(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column,
-			    jerr.text);
+		return parse_error(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column,
+				   jerr.text);
 	ret = -EINVAL;
 	if (!json_is_object(root)) {
-		fail(err, errlen, "the description must be a JSON object");
+		parse_error(err, errlen, "the description must be a JSON object");
 		goto out;
 	}
 	ret = check_keys(root, "description", top_keys, err, errlen);
@@ -261,14 +257,14 @@ int vc_parse(const char *text, struct vc *vc, char *err, size_t errlen)
 		goto out;
 	for (const char *p = vc->name; *p; p++) {
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') {
-			ret = fail(err, errlen,
-				   "name: '%s' may only have letters, digits, '-' and '_'",
-				   vc->name);
+			ret = parse_error(err, errlen,
+					  "name: '%s' may only have letters, digits, '-' and '_'",
+					  vc->name);
 			goto out;
 		}
 	}
 	if (!vc->name[0]) {
-		ret = fail(err, errlen, "name: must not be empty");
+		ret = parse_error(err, errlen, "name: must not be empty");
 		goto out;
 	}
 	ret = get_string(root, "", "transport", false, transport, sizeof(transport), err, errlen);
@@ -277,13 +273,13 @@ int vc_parse(const char *text, struct vc *vc, char *err, size_t errlen)
 	if (!strcmp(transport, "rdma")) {
 		vc->transport = VC_TRANSPORT_RDMA;
 	} else if (strcmp(transport, "tcp")) {
-		ret = fail(err, errlen, "transport: '%s' is not tcp or rdma", transport);
+		ret = parse_error(err, errlen, "transport: '%s' is not tcp or rdma", transport);
 		goto out;
 	}
 
 	v = json_object_get(root, "guest");
 	if (!v || !json_is_object(v)) {
-		ret = fail(err, errlen, "guest: %s", v ? "must be an object" : "missing");
+		ret = parse_error(err, errlen, "guest: %s", v ? "must be an object" : "missing");
 		goto out;
 	}
 	ret = check_keys(v, "guest", guest_keys, err, errlen);
@@ -303,7 +299,7 @@ int vc_parse(const char *text, struct vc *vc, char *err, size_t errlen)
 	if (v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) >= VC_MAX_NODES) {
-			ret = fail(err, errlen, "io_node: must be a node id");
+			ret = parse_error(err, errlen, "io_node: must be a node id");
 			goto out;
 		}
 		vc->io_node = (unsigned int)json_integer_value(v);
@@ -311,10 +307,10 @@ int vc_parse(const char *text, struct vc *vc, char *err, size_t errlen)
 
 	v = json_object_get(root, "nodes");
 	if (!v || !json_is_array(v) || !json_array_size(v) || json_array_size(v) > VC_MAX_NODES) {
-		ret = fail(err, errlen, "nodes: %s",
-			   !v		       ? "missing"
-			   : !json_is_array(v) ? "must be an array"
-					       : "must list 1 to 16 nodes");
+		ret = parse_error(err, errlen, "nodes: %s",
+				  !v		      ? "missing"
+				  : !json_is_array(v) ? "must be an array"
+						      : "must list 1 to 16 nodes");
 		goto out;
 	}
 	vc->nnodes = (unsigned int)json_array_size(v);
@@ -338,14 +334,14 @@ int vc_load(const char *path, struct vc *vc, char *err, size_t errlen)
 
 	if (!f) {
 		ret = -errno;
-		fail(err, errlen, "%s: %s", path, strerror(-ret));
+		parse_error(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (getdelim(&text, &cap, '\0', f) < 0) {
 		ret = -errno;
 		fclose(f);
 		free(text);
-		fail(err, errlen, "%s: cannot read it", path);
+		parse_error(err, errlen, "%s: cannot read it", path);
 		return ret ? ret : -EIO;
 	}
 	fclose(f);
@@ -368,18 +364,20 @@ int vc_generate(struct vc *vc, unsigned int nnodes, const char *const *addrs, un
 
 	memset(vc, 0, sizeof(*vc));
 	if (nnodes < 1 || nnodes > VC_MAX_NODES)
-		return fail(err, errlen, "--nodes: %u is not from 1 to %d", nnodes, VC_MAX_NODES);
+		return parse_error(err, errlen, "--nodes: %u is not from 1 to %d", nnodes,
+				   VC_MAX_NODES);
 	if (ncpus < nnodes || ncpus > VC_MAX_CPUS)
-		return fail(err, errlen,
-			    "--cpus: %u vCPUs cannot give each of %u nodes at least one "
-			    "(at most %d)",
-			    ncpus, nnodes, VC_MAX_CPUS);
+		return parse_error(err, errlen,
+				   "--cpus: %u vCPUs cannot give each of %u nodes at least one "
+				   "(at most %d)",
+				   ncpus, nnodes, VC_MAX_CPUS);
 	if (mem % (nnodes * VC_NODE_MEM_UNIT))
-		return fail(err, errlen,
-			    "--mem: %s does not split into %u NUMA nodes of whole 512M units "
-			    "(use a multiple of %lluM)",
-			    format_size(mem, sz, sizeof(sz)), nnodes,
-			    (unsigned long long)(nnodes * VC_NODE_MEM_UNIT >> 20));
+		return parse_error(
+			err, errlen,
+			"--mem: %s does not split into %u NUMA nodes of whole 512M units "
+			"(use a multiple of %lluM)",
+			format_size(mem, sz, sizeof(sz)), nnodes,
+			(unsigned long long)(nnodes * VC_NODE_MEM_UNIT >> 20));
 	vc->nnodes = nnodes;
 	for (unsigned int i = 0; i < nnodes; i++) {
 		struct vc_node *n = &vc->node[i];
