@@ -136,6 +136,20 @@ void dsm_get_stats(struct dsm *d, struct dsm_stats *st);
 /* How often local accesses to page faulted (its "heat"). */
 uint64_t dsm_page_faults(struct dsm *d, uint64_t page);
 
+/*
+ * The pages of this node, as the protocol state had them at most ~100 ms ago
+ * (the DSM thread counts them at dsm_start and on every tick; safe from any
+ * thread; both 0 before dsm_start):
+ *   homed: pages whose home (dsm_set_home) is this node;
+ *   owned: pages whose authoritative copy is this node's: held MODIFIED (the
+ *          only copy, writable), or homed here and held SHARED (the home's
+ *          copy, which the directory serves). A home that gave a page to a
+ *          writer does not own it; a page only read here does not count.
+ * Summed over the nodes, owned counts every page once (docs/protocol.md,
+ * invariant 3), give or take pages in transit when the nodes were counted.
+ */
+void dsm_count_pages(struct dsm *d, uint64_t *owned, uint64_t *homed);
+
 /* Mask of failed peers; 0 if all are well. */
 uint64_t dsm_failed_peers(struct dsm *d);
 

@@ -80,6 +80,8 @@ struct dsm {
 	uint64_t *heat;
 	uint64_t *t_fault; /* per page: when the first waiting fault was read (ns) */
 	uint8_t *fault_kind;
+	/* dsm_count_pages: counted at start, then on every tick (DSM thread). */
+	uint64_t pages_owned, pages_homed;
 
 	pthread_mutex_t lock; /* protects what other threads wait for below */
 	pthread_cond_t cond;
@@ -378,6 +380,25 @@ static void engine_link_down(void *arg, unsigned peer, int err, const char *fiel
 	engine_fail_peer(d, peer, field, what);
 }
 
+/*
+ * Counts the pages this node owns and homes (dsm_count_pages) from the
+ * protocol state: on the DSM thread, or before it runs.
+ */
+static void engine_count_pages(struct dsm *d)
+{
+	uint64_t owned = 0, homed = 0;
+
+	for (uint64_t i = 0; i < d->npages; i++) {
+		bool home = d->home[i] == d->cfg.node;
+		uint8_t state = d->proto.page[i].state;
+
+		homed += home;
+		owned += state == DSM_MODIFIED || (home && state == DSM_SHARED);
+	}
+	__atomic_store_n(&d->pages_owned, owned, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->pages_homed, homed, __ATOMIC_RELAXED);
+}
+
 static void engine_tick(struct dsm *d)
 {
 	unsigned timeout = d->cfg.peer_timeout_ms ?: DEFAULT_TIMEOUT;
@@ -386,6 +407,7 @@ static void engine_tick(struct dsm *d)
 
 	if (read(d->tickfd, &ticks, sizeof(ticks)) < 0)
 		return;
+	engine_count_pages(d);
 	for (unsigned i = 0; i < d->cfg.nnodes; i++) {
 		struct dsm_peer *p = &d->peer[i];
 
@@ -568,6 +590,7 @@ int dsm_start(struct dsm *d)
 	if (ret)
 		return ret;
 	d->started = true;
+	engine_count_pages(d);
 
 	ret = setup_memory(d);
 	if (ret)
@@ -713,6 +736,12 @@ void dsm_get_stats(struct dsm *d, struct dsm_stats *st)
 uint64_t dsm_page_faults(struct dsm *d, uint64_t page)
 {
 	return page < d->npages ? __atomic_load_n(&d->heat[page], __ATOMIC_RELAXED) : 0;
+}
+
+void dsm_count_pages(struct dsm *d, uint64_t *owned, uint64_t *homed)
+{
+	*owned = __atomic_load_n(&d->pages_owned, __ATOMIC_RELAXED);
+	*homed = __atomic_load_n(&d->pages_homed, __ATOMIC_RELAXED);
 }
 
 uint64_t dsm_failed_peers(struct dsm *d)
