@@ -37,7 +37,8 @@ test-auth_LIBS := -lsodium
 # (local mode: node processes on this host), and what `cvmm sim --kernel`
 # shares with it (the VC from the command line, the exit status, prefixed output).
 MGMT_LAUNCH_SRCS := mgmt/launch/vcspec.c mgmt/launch/verdict.c mgmt/launch/lines.c \
-	mgmt/launch/supervise.c mgmt/launch/local-opts.c mgmt/launch/placement.c mgmt/launch/local.c
+	mgmt/launch/guest-check.c mgmt/launch/supervise.c mgmt/launch/local-opts.c \
+	mgmt/launch/placement.c mgmt/launch/local.c
 MGMT_SRCS += $(MGMT_LAUNCH_SRCS)
 MGMT_LIBS += -lnuma
 UNIT_TESTS += test-launch-local
@@ -45,6 +46,11 @@ test-launch-local_SRCS := tests/unit/test-launch-local.c mgmt/launch/vcspec.c \
 	mgmt/launch/verdict.c mgmt/launch/supervise.c mgmt/launch/local-opts.c \
 	mgmt/launch/lines.c $(MGMT_VC_SRCS) $(LIB_SRCS)
 test-launch-local_LIBS := -ljansson
+# --check: the guest's /init lines against the VC, one exit status per failure.
+UNIT_TESTS += test-guest-check
+test-guest-check_SRCS := tests/unit/test-guest-check.c mgmt/launch/guest-check.c \
+	$(MGMT_VC_SRCS) $(LIB_SRCS)
+test-guest-check_LIBS := -ljansson
 
 # The node agent's control service: its pure parts (node output, metrics, inventory, --listen).
 UNIT_TESTS += test-agent
