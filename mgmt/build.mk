@@ -1,6 +1,6 @@
 # mgmt/: the management plane: emulated cluster (sim), node agent, control channel.
 MGMT_SIM_SRCS := mgmt/sim/opts.c mgmt/sim/vcmode.c mgmt/sim/launcher.c mgmt/sim/qemu.c mgmt/sim/image.c \
-	mgmt/sim/input.c mgmt/sim/run.c mgmt/sim/builtin-sim.c
+	mgmt/sim/input.c mgmt/sim/ipxe.c mgmt/sim/pxe.c mgmt/sim/run.c mgmt/sim/builtin-sim.c
 MGMT_AUTH_SRCS := mgmt/auth.c
 MGMT_AGENT_SRCS := mgmt/agent/inventory.c mgmt/agent/nodelog.c mgmt/agent/vcpart.c \
 	mgmt/agent/metrics.c mgmt/agent/control.c mgmt/agent/stdin-pipe.c \
@@ -19,6 +19,9 @@ test-sim-launcher_SRCS := tests/unit/test-sim-launcher.c mgmt/sim/launcher.c mgm
 test-sim-qemu_SRCS := tests/unit/test-sim-qemu.c mgmt/sim/qemu.c
 test-sim-image_SRCS := tests/unit/test-sim-image.c mgmt/sim/image.c $(LIB_SRCS)
 test-sim-image_LIBS := -lsodium
+UNIT_TESTS += test-sim-pxe
+test-sim-pxe_SRCS := tests/unit/test-sim-pxe.c mgmt/sim/ipxe.c mgmt/sim/pxe.c mgmt/sim/qemu.c $(LIB_SRCS)
+test-sim-pxe_LIBS := -lmicrohttpd
 
 # Virtual computer descriptions (JSON, parsed with jansson).
 MGMT_VC_SRCS := mgmt/vc/vc.c

@@ -35,6 +35,11 @@ const char sim_usage[] =
 	"      --cache DIR        image cache (default $CVMM_CACHE or ~/.cache/cvmm)\n"
 	"  -k, --keep             keep the run directory with node consoles\n"
 	"  -v, --verbose          copy the nodes' consoles to stderr\n"
+	"      --pxe              boot the nodes over the network: their NICs' iPXE ROMs\n"
+	"                         fetch a script, kernel and initrd from our HTTP server\n"
+	"      --pxe-rom FILE     the boot NIC's (e1000) iPXE ROM (default: ipxe-qemu's\n"
+	"                         efi-e1000.rom)\n"
+	"      --pxe-port PORT    the boot server's port on 127.0.0.1 (default: a free one)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"VC mode (--kernel or --vc, no COMMAND): boots one guest on a virtual computer\n"
@@ -73,6 +78,9 @@ enum {
 	OPT_APPEND,
 	OPT_TRANSPORT,
 	OPT_VC,
+	OPT_PXE,
+	OPT_PXE_ROM,
+	OPT_PXE_PORT,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +104,9 @@ static const struct option long_opts[] = {
 	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "vc", required_argument, NULL, OPT_VC },
+	{ "pxe", no_argument, NULL, OPT_PXE },
+	{ "pxe-rom", required_argument, NULL, OPT_PXE_ROM },
+	{ "pxe-port", required_argument, NULL, OPT_PXE_PORT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -152,6 +163,27 @@ static int parse_vc_option(int c, const char *arg, struct sim_opts *o, char *err
 	case OPT_VC:
 		o->vc.vc_path = arg;
 		return 0;
+	}
+	return 1;
+}
+
+/* Network boot; returns 0, 1 when c is not one of its options, or -EINVAL. */
+static int parse_pxe_option(int c, const char *arg, struct sim_opts *o, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_PXE:
+		o->pxe = true;
+		return 0;
+	case OPT_PXE_ROM:
+		/* Goes into QEMU's -device option list, where a comma separates options. */
+		if (arg[0] != '/' || strchr(arg, ','))
+			return parse_error(err, errlen,
+					   "--pxe-rom: '%s' is not an absolute path without commas",
+					   arg);
+		o->pxe_rom = arg;
+		return 0;
+	case OPT_PXE_PORT:
+		return parse_count("pxe-port", arg, 1, 65535, &o->pxe_port, err, errlen);
 	}
 	return 1;
 }
@@ -280,6 +312,8 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 		default:
 			ret = parse_vc_option(c, optarg, o, err, errlen);
 			if (ret == 1)
+				ret = parse_pxe_option(c, optarg, o, err, errlen);
+			if (ret == 1)
 				return parse_error(err, errlen, "unknown option '%s' (see --help)",
 						   argv[optind - 1]);
 			break;
@@ -287,6 +321,9 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 		if (ret)
 			return ret;
 	}
+	if (!o->pxe && (o->pxe_rom || o->pxe_port))
+		return parse_error(err, errlen, "%s: only with --pxe",
+				   o->pxe_rom ? "--pxe-rom" : "--pxe-port");
 	return check_mode(o, argc, argv, err, errlen);
 }
 

@@ -30,6 +30,14 @@ struct sim_opts {
 	const char *kvm_amd;	   /* kvm_amd module parameters, e.g. "npt=0" */
 	const char *shares[SIM_MAX_SHARES];
 	unsigned int nshares;
+	/*
+	 * --pxe: nodes boot over the network (mgmt/sim/pxe.h) with the iPXE
+	 * ROM pxe_rom (NULL: found in ipxe-qemu's directories) from a server
+	 * on 127.0.0.1:pxe_port (0: a free port).
+	 */
+	bool pxe;
+	const char *pxe_rom;
+	unsigned int pxe_port;
 	char **argv; /* the command; NULL-terminated; NULL in VC mode */
 	int argc;
 	/*

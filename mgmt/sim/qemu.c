@@ -39,6 +39,54 @@ void sim_node_console_path(const char *rundir, unsigned int node, char *buf, siz
 	snprintf(buf, len, "%s/node%u.console", rundir, node);
 }
 
+int sim_node_cmdline(const struct sim_node_cfg *c, char *buf, size_t len)
+{
+	int n = snprintf(
+		buf, len,
+		"console=ttyS0 panic=-1 quiet cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s",
+		c->node, c->nodes, c->rdma, c->kvm_amd ? " cvmm.kvm_amd=" : "",
+		c->kvm_amd ? c->kvm_amd : "", c->shares ? " cvmm.share=" : "",
+		c->shares ? c->shares : "");
+
+	return n < 0 || (size_t)n >= len ? -E2BIG : n;
+}
+
+/* Direct kernel boot: QEMU loads the node image itself. */
+static int add_kernel(const struct sim_node_cfg *c, struct sim_argv *a)
+{
+	char cmdline[4096];
+	int ret = 0;
+
+	if (sim_node_cmdline(c, cmdline, sizeof(cmdline)) < 0)
+		return -E2BIG;
+	ret |= add(a, "-kernel");
+	ret |= add(a, "%s", c->kernel);
+	ret |= add(a, "-initrd");
+	ret |= add(a, "%s", c->initrd);
+	ret |= add(a, "-append");
+	ret |= add(a, "%s", cmdline);
+	return ret;
+}
+
+/*
+ * Network boot: a second NIC, on QEMU's user-mode network, whose DHCP hands
+ * out the boot script's URL; its iPXE ROM boots first (bootindex). It is an
+ * e1000, for which the node image has no driver, so the booted node never
+ * sees it and eth0 stays the interconnect. The interconnect NIC carries no
+ * ROM: it must not try a network boot on a segment with no DHCP server.
+ */
+static int add_boot_nic(const struct sim_node_cfg *c, struct sim_argv *a)
+{
+	int ret = 0;
+
+	ret |= add(a, "-netdev");
+	ret |= add(a, "user,id=boot,bootfile=%s", c->boot_url);
+	ret |= add(a, "-device");
+	ret |= add(a, "e1000,netdev=boot,mac=52:54:00:78:00:%02x,romfile=%s,bootindex=0",
+		   c->node + 1, c->boot_rom);
+	return ret;
+}
+
 int sim_node_argv(const struct sim_node_cfg *c, struct sim_argv *a)
 {
 	char ctl[512], con[512];
@@ -67,16 +115,10 @@ int sim_node_argv(const struct sim_node_cfg *c, struct sim_argv *a)
 	ret |= add(a, "-display");
 	ret |= add(a, "none");
 	ret |= add(a, "-no-reboot");
-	ret |= add(a, "-kernel");
-	ret |= add(a, "%s", c->kernel);
-	ret |= add(a, "-initrd");
-	ret |= add(a, "%s", c->initrd);
-	ret |= add(a, "-append");
-	ret |= add(a,
-		   "console=ttyS0 panic=-1 quiet cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s",
-		   c->node, c->nodes, c->rdma, c->kvm_amd ? " cvmm.kvm_amd=" : "",
-		   c->kvm_amd ? c->kvm_amd : "", c->shares ? " cvmm.share=" : "",
-		   c->shares ? c->shares : "");
+	if (c->boot_url)
+		ret |= add_boot_nic(c, a);
+	else
+		ret |= add_kernel(c, a);
 	/* Serial console and control channel: Unix sockets the launcher connects to. */
 	ret |= add(a, "-chardev");
 	ret |= add(a, "socket,id=con,path=%s,server=on,wait=off", con);
@@ -93,7 +135,8 @@ int sim_node_argv(const struct sim_node_cfg *c, struct sim_argv *a)
 	ret |= add(a, "socket,id=ic,mcast=" SIM_MCAST_GROUP ":%u,localaddr=127.0.0.1",
 		   c->mcast_port);
 	ret |= add(a, "-device");
-	ret |= add(a, "virtio-net-pci,netdev=ic,mac=52:54:00:77:00:%02x", c->node + 1);
+	ret |= add(a, "virtio-net-pci,netdev=ic,mac=52:54:00:77:00:%02x%s", c->node + 1,
+		   c->boot_url ? ",romfile=" : "");
 	/* The host's files, read-only; the node binds the shared paths in place. */
 	ret |= add(a, "-fsdev");
 	ret |= add(a, "local,id=hostfs,path=/,security_model=none,readonly=on");

@@ -20,6 +20,13 @@ struct sim_node_cfg {
 	bool rdma;
 	const char *kvm_amd; /* module parameters or NULL */
 	const char *shares;  /* colon-separated host paths or NULL */
+	/*
+	 * Network boot (--pxe): the boot file URL handed out by the boot NIC's
+	 * DHCP, and that NIC's iPXE option ROM. NULL: direct kernel boot of
+	 * kernel and initrd.
+	 */
+	const char *boot_url;
+	const char *boot_rom;
 };
 
 #define SIM_ARGV_MAX 64
@@ -30,6 +37,12 @@ struct sim_argv {
 	char store[8192];
 	size_t used;
 };
+
+/*
+ * The node's kernel command line: console, and the node's identity for its
+ * /init (mgmt/image/init). Returns its length, or -E2BIG.
+ */
+int sim_node_cmdline(const struct sim_node_cfg *cfg, char *buf, size_t len);
 
 /* Builds the command line. Returns 0 or -E2BIG when it does not fit. */
 int sim_node_argv(const struct sim_node_cfg *cfg, struct sim_argv *out);

@@ -42,6 +42,7 @@
 #include "mgmt/sim/image.h"
 #include "mgmt/sim/input.h"
 #include "mgmt/sim/launcher.h"
+#include "mgmt/sim/pxe.h"
 #include "mgmt/sim/qemu.h"
 #include "mgmt/sim/run.h"
 #include "mgmt/sim/vcmode.h"
@@ -88,6 +89,10 @@ struct sim_run {
 	int input_node;	    /* the node given our stdin, or -1 */
 	bool input_blocked; /* its channel is full: wait for POLLOUT */
 	double boot_deadline, cmd_deadline, grace_deadline, next_progress;
+	/* --pxe: the boot server, the boot NIC's ROM, each node's boot file URL. */
+	struct sim_pxe pxe;
+	char pxe_rom[512];
+	char boot_url[SIM_MAX_NODES][96];
 };
 
 static double now(void)
@@ -265,11 +270,12 @@ static int connect_socket(pid_t pid, const char *path)
 	return -ETIMEDOUT;
 }
 
-static int start_node(struct sim_run *r, unsigned int i, const struct sim_image *img,
-		      const char *initrd, const char *qemu, int port)
+/* What node i boots, and how: the same for direct and network boot but for the last two. */
+static struct sim_node_cfg node_cfg(const struct sim_run *r, unsigned int i,
+				    const struct sim_image *img, const char *initrd,
+				    const char *qemu, int port)
 {
-	struct sim_node *n = &r->node[i];
-	struct sim_node_cfg cfg = {
+	return (struct sim_node_cfg){
 		.qemu = qemu,
 		.node = i,
 		.nodes = r->opts->nodes,
@@ -282,7 +288,53 @@ static int start_node(struct sim_run *r, unsigned int i, const struct sim_image 
 		.rdma = r->opts->rdma,
 		.kvm_amd = r->opts->kvm_amd,
 		.shares = r->shares[0] ? r->shares : NULL,
+		.boot_url = r->opts->pxe ? r->boot_url[i] : NULL,
+		.boot_rom = r->pxe_rom,
 	};
+}
+
+/*
+ * --pxe: serves each node its script (with the command line direct boot
+ * would pass), the kernel and this run's initrd. Started once our signals
+ * are blocked, so that the server's thread never takes one.
+ */
+static int start_pxe(struct sim_run *r, const struct sim_image *img, const char *initrd,
+		     const char *qemu, int port)
+{
+	char *cmdline[SIM_MAX_NODES] = { NULL };
+	char log[600];
+	int ret = 0;
+
+	for (unsigned int i = 0; i < r->opts->nodes && !ret; i++) {
+		struct sim_node_cfg cfg = node_cfg(r, i, img, initrd, qemu, port);
+
+		cmdline[i] = malloc(4096);
+		if (!cmdline[i] || sim_node_cmdline(&cfg, cmdline[i], 4096) < 0 ||
+		    sim_pxe_url(r->pxe.port, i, SIM_PXE_SCRIPT, r->boot_url[i],
+				sizeof(r->boot_url[i])) < 0) {
+			pr_err("node%u: the kernel command line is too long", i);
+			ret = -E2BIG;
+		}
+	}
+	snprintf(log, sizeof(log), "%s/pxe.log", r->rundir);
+	if (!ret)
+		ret = sim_pxe_start(&r->pxe, &(struct sim_pxe_cfg){
+						     .nodes = r->opts->nodes,
+						     .kernel = img->kernel,
+						     .initrd = initrd,
+						     .cmdline = (const char *const *)cmdline,
+						     .log_path = log,
+					     });
+	for (unsigned int i = 0; i < r->opts->nodes; i++)
+		free(cmdline[i]);
+	return ret;
+}
+
+static int start_node(struct sim_run *r, unsigned int i, const struct sim_image *img,
+		      const char *initrd, const char *qemu, int port)
+{
+	struct sim_node *n = &r->node[i];
+	struct sim_node_cfg cfg = node_cfg(r, i, img, initrd, qemu, port);
 	struct sim_argv *a = malloc(sizeof(*a));
 	char path[512];
 	int ret;
@@ -822,6 +874,7 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 	r->vc = vc;
 	r->what = vc ? "cvmm node" : opts->argv[0];
 	r->sigfd = -1;
+	sim_pxe_init(&r->pxe);
 	for (unsigned int i = 0; i < SIM_MAX_NODES; i++) {
 		r->node[i].ctl = r->node[i].con = r->node[i].con_log = -1;
 		r->node[i].cmd = (const char *const *)opts->argv; /* VC mode: see write_vc() */
@@ -842,6 +895,10 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 		pr_err("%s", err);
 		goto out_free;
 	}
+	/* A missing ROM or a port in use is refused before the image is built. */
+	if (opts->pxe && (sim_pxe_find_rom(opts->pxe_rom, r->pxe_rom, sizeof(r->pxe_rom)) ||
+			  sim_pxe_listen(&r->pxe, opts->pxe_port)))
+		goto out_free;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n < 0) {
 		pr_err("cannot find this program's directory: %s", strerror(errno));
@@ -883,6 +940,11 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 		pr_err("signalfd: %s", strerror(errno));
 		goto out_rundir;
 	}
+	if (opts->pxe && start_pxe(r, &img, initrd, qemu, port)) {
+		close(r->sigfd);
+		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+		goto out_rundir;
+	}
 
 	pr_info("starting %u node%s (%u vCPU%s, %llu MiB each)", opts->nodes,
 		opts->nodes > 1 ? "s" : "", opts->node_cpus, opts->node_cpus > 1 ? "s" : "",
@@ -906,6 +968,7 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 		}
 	}
 	event_loop(r);
+	sim_pxe_stop(&r->pxe);
 	sim_input_close(&r->in);
 	result = r->st.result;
 	describe_failure(r);
@@ -935,6 +998,7 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 out_rundir:
 	remove_rundir(r->rundir);
 out_free:
+	sim_pxe_stop(&r->pxe);
 	free(r);
 	return result;
 }
