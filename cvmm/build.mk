@@ -15,7 +15,7 @@ CVMM_MAIN_SRCS := cvmm/main.c
 CVMM_CORE_SRCS := cvmm/mem.c cvmm/bus.c cvmm/vm.c cvmm/exit.c cvmm/hypercall.c
 CVMM_X86_SRCS := cvmm/x86/acpi.c cvmm/x86/bios.c cvmm/x86/boot.c cvmm/x86/cpuid.c cvmm/x86/exit.c \
 	cvmm/x86/vcpu_state.c
-CVMM_SRCS := cvmm/cluster.c cvmm/cluster-msg.c cvmm/builtin-run.c cvmm/builtin-monitor.c cvmm/monitor.c cvmm/numa.c cvmm/builtin-node.c cvmm/guest.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
+CVMM_SRCS := cvmm/cluster.c cvmm/cluster-msg.c cvmm/builtin-run.c cvmm/builtin-monitor.c cvmm/monitor.c cvmm/numa.c cvmm/builtin-node.c cvmm/stats-file.c cvmm/stats-writer.c cvmm/guest.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
 	$(CVMM_CORE_SRCS) $(CVMM_X86_SRCS)
 CVMM_LIBS :=
 
@@ -38,6 +38,10 @@ test-cpuid_SRCS := tests/unit/test-cpuid.c cvmm/x86/cpuid.c
 UNIT_TESTS += test-hypercall
 test-hypercall_SRCS := tests/unit/test-hypercall.c cvmm/hypercall.c cvmm/vm.c cvmm/mem.c cvmm/bus.c \
 	drivers/ioapic.c $(LIB_SRCS)
+
+# cvmm node's live statistics file: the Prometheus text of a sample.
+UNIT_TESTS += test-stats-file
+test-stats-file_SRCS := tests/unit/test-stats-file.c cvmm/stats-file.c
 
 # --numa into SRAT/SLIT ranges.
 UNIT_TESTS += test-numa

@@ -27,6 +27,7 @@
 #include "cvmm/hypercall.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/lib/parse.h"
+#include "cvmm/stats-writer.h"
 #include "dsm/dsm.h"
 #include "mgmt/vc/vc.h"
 
@@ -47,6 +48,7 @@ struct node {
 	char addr_store[VC_MAX_NODES][96];
 	const char *addrs[VC_MAX_NODES];
 	bool stats;
+	struct stats_writer *statsw; /* CVMM_STATS_FILE, or NULL */
 };
 
 static void usage(FILE *f)
@@ -112,6 +114,7 @@ static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 	ret = dsm_create(&cfg, &n->dsm);
 	if (ret)
 		return ret;
+	stats_writer_set_dsm(n->statsw, n->dsm);
 	if (n->cluster)
 		cluster__set_dsm(n->cluster, n->dsm);
 	for (unsigned int i = 0; i < n->vc.nnodes && !ret; i++)
@@ -123,6 +126,7 @@ static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 	if (ret) {
 		if (n->cluster)
 			cluster__set_dsm(n->cluster, NULL);
+		stats_writer_set_dsm(n->statsw, NULL);
 		dsm_destroy(n->dsm);
 		n->dsm = NULL;
 	}
@@ -194,6 +198,7 @@ static int dsm_finish(struct node *n, unsigned int timeout_ms)
 		print_stats(n);
 		print_hot_pages(n);
 	}
+	stats_writer_set_dsm(n->statsw, NULL);
 	dsm_destroy(n->dsm);
 	n->dsm = NULL;
 	return ret;
@@ -226,6 +231,8 @@ static int attach(struct vm *vm, void *arg)
 	ret = dsm_join(n, vm->mem.fd, vm->mem.map, vm->mem.size);
 	if (!ret)
 		ret = cluster__sync_clock(n->cluster);
+	if (!ret)
+		stats_writer_set_vm(n->statsw, vm);
 	if (ret) {
 		/* The others must not wait for this node; the DSM must not reach the VM. */
 		vm__request_stop(vm, VM_STOP_KVM);
@@ -239,6 +246,7 @@ static void vm_stopped(struct vm *vm, enum vm_stop stop, void *arg)
 {
 	struct node *n = arg;
 
+	stats_writer_set_vm(n->statsw, NULL);
 	if (n->cluster)
 		cluster__detach(n->cluster);
 	n->vm = NULL;
@@ -414,6 +422,10 @@ int cmd_node(int argc, char **argv)
 		ret = RUN_BAD_INPUT;
 		goto out;
 	}
+	if (stats_writer_start(n->vc.name, n->id, &n->statsw) == 0)
+		for (unsigned int k = 0; k < n->vc.ncpus; k++)
+			if (n->vc.cpu_node[k] == n->id)
+				stats_writer_place_vcpu(n->statsw, k, n->id);
 	if (!n->vc.node[n->id].ncpus) {
 		ret = run_memory_node(n, (unsigned int)o.timeout);
 	} else {
@@ -441,6 +453,7 @@ int cmd_node(int argc, char **argv)
 		cluster__destroy(n->cluster);
 	}
 out:
+	stats_writer_stop(n->statsw);
 	free(n);
 	return ret;
 }

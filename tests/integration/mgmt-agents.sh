@@ -169,6 +169,27 @@ ctl vc status t1 -o json >"$work/out"
 ok $(tr -d ' \n' <"$work/out" | grep -q '"placement":\[0\]' &&
 	grep -q '"exit_status": 1' "$work/out"; echo $?) "vc status -o json shows the placement and the exit status"
 
+# Node 1 (memory only) writes its live statistics file from the start, waiting
+# for node 0 included; its agent passes it to /metrics and to vc status.
+for i in $(seq 30); do
+	[ -s "$work/state-b/stats.prom" ] && break
+	sleep 0.2
+done
+ok $(grep -q '^cvmm_dsm_pages_homed{vc="t1",node="1"} 131072$' "$work/state-b/stats.prom" &&
+	[ ! -e "$work/state-b/stats.prom.tmp" ]; echo $?) \
+	"node 1 writes CVMM_STATS_FILE (stats.prom in its agent's state dir): 131072 pages homed"
+curl -s "http://127.0.0.1:$port_b/metrics" >"$work/out"
+ok $(grep -q '^cvmm_dsm_pages_owned{vc="t1",node="1"} 131072$' "$work/out" &&
+	grep -q '^cvmm_dsm_faults_total{vc="t1",node="1",kind="read"} 0$' "$work/out" &&
+	grep -q '^# TYPE cvmm_dsm_fault_latency_seconds histogram$' "$work/out" &&
+	grep -q '^cvmm_agent_stats_lines_dropped 0$' "$work/out" &&
+	! grep -q '^cvmm_vcpu_node' "$work/out"; echo $?) \
+	"agent b's /metrics passes node 1's live figures through: pages owned, faults, no vCPU"
+[ $? = 0 ] || diag_file "$work/out"
+ctl vc status t1 -o json >"$work/out"
+ok $(tr -d ' \n' <"$work/out" | grep -q '"pages_owned":131072' ; echo $?) \
+	"vc status -o json takes node 1's pages owned from its live figures"
+
 curl -s "$url/metrics" >"$work/out"
 ok $(grep -q '^cvmm_vc_part_exit_status{vc="t1",node="0"} 1$' "$work/out" &&
 	grep -q '^cvmm_node_cpus [0-9]' "$work/out" && grep -q '^# TYPE cvmm_vc_member gauge' "$work/out"; echo $?) \
