@@ -12,6 +12,18 @@
  *   cvmm-guest-test locks [OPS]   one thread per CPU hammering one mutex: the
  *       futex and the kernel's spinlocks under contention. The counter the
  *       mutex protects must equal the number of increments.
+ *   cvmm-guest-test local [OPS]   throughput, NUMA-local: one thread per CPU,
+ *       pinned, doing atomic increments and checksummed record writes on
+ *       memory it allocated and first touched after pinning (so on its CPU's
+ *       node) and nothing else. Each verifies its own totals and records.
+ *   cvmm-guest-test shared [OPS]  throughput, shared-heavy: one thread per CPU,
+ *       pinned, all doing atomic increments on the same counters and
+ *       checksummed record writes into records interleaved across threads (every
+ *       page holds every thread's records). Verified once all have finished.
+ *
+ * The throughput modes time the run with CLOCK_MONOTONIC from the start
+ * barrier's release to the last thread's end and print ops (OPS per thread,
+ * summed) per second.
  *
  * Built static for i386 (gcc -m32 -static), so it needs nothing in the guest.
  */
@@ -23,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define MAX_CPUS	64
@@ -264,6 +277,187 @@ static int test_locks(unsigned long ops)
 	return 1;
 }
 
+/*
+ * Throughput modes. One op is one atomic increment of a counter and one
+ * record written whole with its checksum, the counter and the slot chosen at
+ * random. Every thread counts its ops and keeps the last sequence number it
+ * wrote to each slot, so lost or torn writes are found at the end.
+ */
+#define TP_COUNTERS 64
+#define TP_SLOTS    64
+
+/* A thread's own memory in the local mode (mapped and first touched by it). */
+struct tp_local {
+	uint32_t counters[TP_COUNTERS];
+	struct record records[TP_SLOTS];
+	uint32_t last_seq[TP_SLOTS]; /* seq + 1 of the last write to each slot, 0: none */
+};
+
+/* The one region every thread works on in the shared mode. */
+struct tp_shared {
+	uint32_t counters[TP_COUNTERS];
+	struct record records[TP_SLOTS][MAX_CPUS]; /* slot-major: threads interleave */
+};
+
+struct tp_worker {
+	pthread_t thread;
+	int cpu;
+	unsigned long ops;
+	pthread_barrier_t *start;
+	struct tp_shared *shared; /* NULL in the local mode */
+	uint64_t start_ns, end_ns;
+	uint32_t last_seq[TP_SLOTS]; /* shared mode: copied from the thread's stack at the end */
+	uint64_t bad_counters, bad_records;
+	int pin_error, map_error;
+};
+
+/*
+ * One op by CPU on COUNTERS and the slot array RECS (STRIDE records apart),
+ * noted in LAST_SEQ. Everything it writes is passed in: a thread's struct
+ * tp_worker sits next to the others' in memory the main thread allocated, so
+ * writing it per op would add false sharing to every mode.
+ */
+static void tp_op(uint32_t cpu, uint32_t *seed, uint32_t op, uint32_t *counters,
+		  struct record *recs, size_t stride, uint32_t *last_seq)
+{
+	uint32_t r = rng(seed);
+	uint32_t slot = (r >> 8) % TP_SLOTS;
+	struct record tmp;
+
+	__atomic_fetch_add(&counters[r % TP_COUNTERS], 1, __ATOMIC_SEQ_CST);
+	tmp.seq = op;
+	tmp.writer = cpu;
+	for (int i = 0; i < RECORD_WORDS; i++)
+		tmp.data[i] = rng(seed);
+	tmp.sum = record_sum(&tmp);
+	memcpy(&recs[slot * stride], &tmp, sizeof(tmp));
+	last_seq[slot] = op + 1;
+}
+
+/* Records of CPU's thread (STRIDE apart) whose writer, seq or checksum is wrong. */
+static uint64_t tp_bad_records(int cpu, const uint32_t *last_seq, const struct record *recs,
+			       size_t stride)
+{
+	uint64_t bad = 0;
+
+	for (int s = 0; s < TP_SLOTS; s++) {
+		const struct record *rec = &recs[s * stride];
+
+		if (!last_seq[s])
+			continue;
+		if (rec->writer != (uint32_t)cpu || rec->seq + 1 != last_seq[s] ||
+		    rec->sum != record_sum(rec))
+			bad++;
+	}
+	return bad;
+}
+
+static void *local_worker(void *arg)
+{
+	struct tp_worker *w = arg;
+	uint32_t cpu = (uint32_t)w->cpu, seed = 0x9e3779b9u * (cpu + 1);
+	unsigned long ops = w->ops;
+	struct tp_local *mem;
+	uint64_t sum = 0;
+
+	w->pin_error = pin(w->cpu);
+	mem = mmap(NULL, sizeof(*mem), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		w->map_error = 1;
+		mem = NULL;
+	} else {
+		memset(mem, 0, sizeof(*mem)); /* first touch, before the clock starts */
+	}
+	pthread_barrier_wait(w->start);
+	w->start_ns = now_ns();
+	for (unsigned long op = 0; mem && op < ops; op++)
+		tp_op(cpu, &seed, (uint32_t)op, mem->counters, mem->records, 1, mem->last_seq);
+	w->end_ns = now_ns();
+	if (!mem)
+		return NULL;
+	for (int c = 0; c < TP_COUNTERS; c++)
+		sum += mem->counters[c];
+	w->bad_counters = sum != ops;
+	w->bad_records = tp_bad_records(w->cpu, mem->last_seq, mem->records, 1);
+	munmap(mem, sizeof(*mem));
+	return NULL;
+}
+
+static void *shared_worker(void *arg)
+{
+	struct tp_worker *w = arg;
+	uint32_t cpu = (uint32_t)w->cpu, seed = 0x9e3779b9u * (cpu + 1);
+	unsigned long ops = w->ops;
+	struct tp_shared *sh = w->shared;
+	uint32_t last_seq[TP_SLOTS] = { 0 };
+
+	w->pin_error = pin(w->cpu);
+	pthread_barrier_wait(w->start);
+	w->start_ns = now_ns();
+	for (unsigned long op = 0; op < ops; op++)
+		tp_op(cpu, &seed, (uint32_t)op, sh->counters, &sh->records[0][cpu], MAX_CPUS,
+		      last_seq);
+	w->end_ns = now_ns();
+	memcpy(w->last_seq, last_seq, sizeof(last_seq));
+	return NULL;
+}
+
+/* Runs the throughput mode NAME (local or shared) with OPS per thread. */
+static int test_throughput(const char *name, unsigned long ops)
+{
+	int shared_mode = !strcmp(name, "shared");
+	struct tp_shared *sh = shared_mode ? calloc(1, sizeof(*sh)) : NULL;
+	struct tp_worker *w = calloc((size_t)ncpus, sizeof(*w));
+	uint64_t bad_counters = 0, bad_records = 0, unpinned = 0, unmapped = 0, counted = 0;
+	uint64_t first = UINT64_MAX, last = 0, total = (uint64_t)ops * (uint64_t)ncpus;
+	pthread_barrier_t start;
+	double seconds;
+
+	if (!w || (shared_mode && !sh)) {
+		printf("cvmm-guest-test: %s: FAIL out of memory\n", name);
+		return 1;
+	}
+	pthread_barrier_init(&start, NULL, (unsigned int)ncpus);
+	for (int i = 0; i < ncpus; i++) {
+		w[i].cpu = i;
+		w[i].ops = ops;
+		w[i].start = &start;
+		w[i].shared = sh;
+		pthread_create(&w[i].thread, NULL, shared_mode ? shared_worker : local_worker,
+			       &w[i]);
+	}
+	for (int i = 0; i < ncpus; i++) {
+		pthread_join(w[i].thread, NULL);
+		first = w[i].start_ns < first ? w[i].start_ns : first;
+		last = w[i].end_ns > last ? w[i].end_ns : last;
+		unpinned += w[i].pin_error != 0;
+		unmapped += w[i].map_error;
+		bad_counters += w[i].bad_counters;
+		bad_records += w[i].bad_records;
+	}
+	if (shared_mode) {
+		for (int c = 0; c < TP_COUNTERS; c++)
+			counted += sh->counters[c];
+		bad_counters = counted != total;
+		for (int i = 0; i < ncpus; i++)
+			bad_records +=
+				tp_bad_records(i, w[i].last_seq, &sh->records[0][i], MAX_CPUS);
+	}
+	seconds = (double)(last - first) / 1e9;
+	if (!bad_counters && !bad_records && !unpinned && !unmapped && last > first) {
+		printf("cvmm-guest-test: %s: PASS threads=%d ops=%llu seconds=%.3f "
+		       "ops_per_s=%.0f\n",
+		       name, ncpus, (unsigned long long)total, seconds, (double)total / seconds);
+		return 0;
+	}
+	printf("cvmm-guest-test: %s: FAIL threads=%d ops=%llu bad_counters=%llu "
+	       "bad_records=%llu unpinned=%llu unmapped=%llu seconds=%.3f\n",
+	       name, ncpus, (unsigned long long)total, (unsigned long long)bad_counters,
+	       (unsigned long long)bad_records, (unsigned long long)unpinned,
+	       (unsigned long long)unmapped, seconds);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long ops;
@@ -275,7 +469,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: cvmm-guest-test memory|locks [OPS]\n");
+		fprintf(stderr, "usage: cvmm-guest-test memory|locks|local|shared [OPS]\n");
 		return 2;
 	}
 	ops = argc == 3 ? strtoul(argv[2], NULL, 10) : 20000;
@@ -283,6 +477,9 @@ int main(int argc, char **argv)
 		return test_memory(ops);
 	if (!strcmp(argv[1], "locks"))
 		return test_locks(ops);
-	fprintf(stderr, "cvmm-guest-test: unknown test '%s' (memory, locks)\n", argv[1]);
+	if (!strcmp(argv[1], "local") || !strcmp(argv[1], "shared"))
+		return test_throughput(argv[1], ops);
+	fprintf(stderr, "cvmm-guest-test: unknown test '%s' (memory, locks, local, shared)\n",
+		argv[1]);
 	return 2;
 }

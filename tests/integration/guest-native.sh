@@ -15,7 +15,7 @@ timeout 600 qemu-system-i386 -accel tcg -cpu qemu32,+pae -smp 4 -m 1G -nodefault
 	-object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M \
 	-numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1 \
 	-display none -serial stdio -no-reboot -kernel "$guest/bzImage" -initrd "$guest/initrd.cpio.gz" \
-	-append "console=ttyS0 panic=-1 cvmm.test=memory,locks" </dev/null >"$out" 2>&1
+	-append "console=ttyS0 panic=-1 cvmm.test=memory,locks,local,shared" </dev/null >"$out" 2>&1
 rc=$?
 ok $rc "the guest boots on plain QEMU and powers off (status $rc)"
 grep -q "^cvmm-guest: cpus=4 online=0-3" "$out"
@@ -28,5 +28,9 @@ grep -q "^cvmm-guest-test: memory: PASS threads=4" "$out"
 ok $? "memory workload on 4 CPUs self-verifies"
 grep -q "^cvmm-guest-test: locks: PASS threads=4" "$out"
 ok $? "lock contention workload on 4 CPUs self-verifies"
+grep -q "^cvmm-guest-test: local: PASS threads=4 ops=80000 " "$out"
+ok $? "NUMA-local throughput workload on 4 CPUs self-verifies"
+grep -q "^cvmm-guest-test: shared: PASS threads=4 ops=80000 " "$out"
+ok $? "shared-heavy throughput workload on 4 CPUs self-verifies"
 [ "$tap_failed" = 0 ] || diag_file "$out" 60
 tap_done
