@@ -11,7 +11,7 @@
 const char local_usage[] =
 	"usage: cvmm run --nodes K [--cpus N] [--mem SIZE] --kernel BZIMAGE [--initrd FILE]\n"
 	"                [--append CMDLINE] [--vc FILE] [--transport tcp] [--port BASE]\n"
-	"                [--timeout SECONDS] [--stats] [-v]\n"
+	"                [--timeout SECONDS] [--stats] [--check] [-v]\n"
 	"\n"
 	"Local mode: runs a virtual computer of K nodes as K `cvmm node` processes on\n"
 	"this host, the DSM between them over TCP on 127.0.0.1. The VC is generated\n"
@@ -35,12 +35,16 @@ const char local_usage[] =
 	"      --port BASE        node I listens on port BASE+I (default: free ports)\n"
 	"  -t, --timeout SECONDS  stop the guest after SECONDS (passed to every node)\n"
 	"      --stats            every node prints its DSM counters at exit\n"
+	"      --check            compare what the guest's init prints with the VC: CPUs,\n"
+	"                         NUMA nodes, workloads (exit 10-13, 6; see below)\n"
 	"  -v, --verbose          debug messages of every node\n"
 	"\n"
 	"exit status: the I/O node's (as cvmm node: 0 poweroff, 1 bad input, 2 usage,\n"
 	"3 reset, 4 triple fault, 5 KVM failure, 6 timeout, 7 signal), or, when a node\n"
 	"failed, that node's (8 a peer failed, 128+N killed by signal N), named on\n"
-	"stderr.\n";
+	"stderr. With --check, a guest that does not match: 10 no boot (no init line),\n"
+	"11 wrong CPU count, 12 wrong NUMA layout, 13 workload mismatch (a FAIL line\n"
+	"or done status not 0), 6 timeout (init did not finish), said in one line.\n";
 
 enum {
 	OPT_NODES = 256,
@@ -48,6 +52,7 @@ enum {
 	OPT_TRANSPORT,
 	OPT_PORT,
 	OPT_STATS,
+	OPT_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -62,6 +67,7 @@ static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -156,6 +162,9 @@ static int parse_one(int c, const char *arg, struct local_opts *o, char *err, si
 		break;
 	case OPT_STATS:
 		o->stats = true;
+		break;
+	case OPT_CHECK:
+		o->check = true;
 		break;
 	case 'v':
 		o->verbose = true;

@@ -15,6 +15,7 @@ struct local_opts {
 	unsigned int port;    /* --port BASE: node i listens on BASE+i; 0: free ports */
 	bool stats;
 	bool verbose;
+	bool check; /* --check: the guest's init lines against the VC (guest-check.h) */
 };
 
 enum { LOCAL_OPTS_OK = 0, LOCAL_OPTS_HELP = 1 };

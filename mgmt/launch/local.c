@@ -10,7 +10,9 @@
  * Threads: one. A single poll() waits on a signalfd (SIGCHLD, SIGINT,
  * SIGTERM) and on one pipe per node other than the I/O node, which carries
  * that node's stdout and stderr to our stderr, each line prefixed "nodeI: ".
- * The I/O node inherits stdin, stdout and stderr: its serial console is ours.
+ * The I/O node inherits stdin, stdout and stderr: its serial console is ours;
+ * with --check, its stdout comes through one more pipe, copied to ours as it
+ * is and read by the guest check (guest-check.c).
  * What to do about exits, signals and the timer is decided by sup_step()
  * (supervise.c); this file only carries it out.
  *
@@ -35,8 +37,10 @@
 #include <unistd.h>
 
 #include "cvmm/guest.h"
+#include "cvmm/lib/fdio.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/lib/parse.h"
+#include "mgmt/launch/guest-check.h"
 #include "mgmt/launch/lines.h"
 #include "mgmt/launch/local.h"
 #include "mgmt/launch/placement.h"
@@ -47,6 +51,7 @@ _Static_assert(VC_NODE_PEER_FAILED == RUN_PEER_FAILED, "cvmm node's peer-failed 
 struct local_node {
 	pid_t pid; /* 0 once reaped, or never started */
 	int out;   /* read end of its output pipe; -1 for the I/O node, or closed */
+	int con;   /* --check, the I/O node: read end of its console (stdout); else -1 */
 	struct lines lines;
 	char tag[24]; /* "nodeI: " */
 };
@@ -58,7 +63,8 @@ struct local_run {
 	char vc_path[512];
 	int sigfd;
 	struct sup_state sup;
-	double deadline; /* of the supervisor's timer; 0: none */
+	struct guest_check check; /* --check */
+	double deadline;	  /* of the supervisor's timer; 0: none */
 	struct local_node node[VC_MAX_NODES];
 };
 
@@ -128,7 +134,8 @@ static int build_vc(struct local_run *r)
 }
 
 /* The child's side of spawn(): never returns. */
-static void exec_node(struct local_run *r, unsigned int i, pid_t parent, int out, int host_node)
+static void exec_node(struct local_run *r, unsigned int i, pid_t parent, int out, int con,
+		      int host_node)
 {
 	const struct local_opts *o = r->opts;
 	char id[16], timeout[16];
@@ -153,6 +160,8 @@ static void exec_node(struct local_run *r, unsigned int i, pid_t parent, int out
 		dup2(out, STDOUT_FILENO);
 		dup2(out, STDERR_FILENO);
 	}
+	if (con >= 0)
+		dup2(con, STDOUT_FILENO);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -181,25 +190,32 @@ static void exec_node(struct local_run *r, unsigned int i, pid_t parent, int out
 static int spawn(struct local_run *r, unsigned int i)
 {
 	struct local_node *n = &r->node[i];
-	int pipefd[2] = { -1, -1 }, ret;
+	int pipefd[2] = { -1, -1 }, confd[2] = { -1, -1 }, ret;
 	pid_t parent = getpid();
 
 	snprintf(n->tag, sizeof(n->tag), "node%u: ", i);
 	if (i != r->vc.io_node && pipe2(pipefd, O_CLOEXEC))
 		return -errno;
+	if (i == r->vc.io_node && r->opts->check && pipe2(confd, O_CLOEXEC))
+		return -errno;
 	n->pid = fork();
 	if (n->pid == 0)
-		exec_node(r, i, parent, pipefd[1], placement_node_for(&r->place, i));
+		exec_node(r, i, parent, pipefd[1], confd[1], placement_node_for(&r->place, i));
 	ret = n->pid < 0 ? -errno : 0;
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
+	for (int k = 0; k < 2; k++) {
+		int *end = k ? confd : pipefd;
+
+		if (end[1] >= 0)
+			close(end[1]);
+		if (ret && end[0] >= 0)
+			close(end[0]);
+	}
 	if (ret) {
 		n->pid = 0;
-		if (pipefd[0] >= 0)
-			close(pipefd[0]);
 		return ret;
 	}
 	n->out = pipefd[0];
+	n->con = confd[0];
 	return 0;
 }
 
@@ -282,10 +298,25 @@ static bool read_output(struct local_node *n)
 	return true;
 }
 
+/* --check: copies the I/O node's console to our stdout and shows it to the check. */
+static bool read_console(struct local_run *r, struct local_node *n)
+{
+	char buf[4096];
+	ssize_t len = read(n->con, buf, sizeof(buf));
+
+	if (len < 0 && errno == EINTR)
+		return true;
+	if (len <= 0)
+		return false;
+	(void)write_full(STDOUT_FILENO, buf, (size_t)len);
+	guest_check_feed(&r->check, buf, (size_t)len);
+	return true;
+}
+
 static bool outputs_open(const struct local_run *r)
 {
 	for (unsigned int i = 0; i < r->vc.nnodes; i++)
-		if (r->node[i].out >= 0)
+		if (r->node[i].out >= 0 || r->node[i].con >= 0)
 			return true;
 	return false;
 }
@@ -294,28 +325,34 @@ static bool outputs_open(const struct local_run *r)
 static void event_loop(struct local_run *r)
 {
 	while (r->sup.phase != SUP_DONE || outputs_open(r)) {
-		struct pollfd p[1 + VC_MAX_NODES];
+		struct pollfd p[1 + 2 * VC_MAX_NODES];
 		int timeout = 1000;
 
 		p[0] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
-		for (unsigned int i = 0; i < r->vc.nnodes; i++)
-			p[1 + i] = (struct pollfd){ .fd = r->node[i].out, .events = POLLIN };
+		for (unsigned int i = 0; i < r->vc.nnodes; i++) {
+			p[1 + 2 * i] = (struct pollfd){ .fd = r->node[i].out, .events = POLLIN };
+			p[2 + 2 * i] = (struct pollfd){ .fd = r->node[i].con, .events = POLLIN };
+		}
 		if (r->deadline) {
 			double left = r->deadline - now();
 
 			timeout = left <= 0 ? 0 : left < 1 ? (int)(left * 1000) + 1 : 1000;
 		}
-		if (poll(p, 1 + r->vc.nnodes, timeout) < 0 && errno != EINTR) {
+		if (poll(p, 1 + 2 * r->vc.nnodes, timeout) < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
 			break;
 		}
 		for (unsigned int i = 0; i < r->vc.nnodes; i++) {
 			struct local_node *n = &r->node[i];
 
-			if (p[1 + i].revents && !read_output(n)) {
+			if (p[1 + 2 * i].revents && !read_output(n)) {
 				lines_flush(&n->lines, STDERR_FILENO, n->tag);
 				close(n->out);
 				n->out = -1;
+			}
+			if (p[2 + 2 * i].revents && !read_console(r, n)) {
+				close(n->con);
+				n->con = -1;
 			}
 		}
 		if (p[0].revents)
@@ -341,6 +378,10 @@ static void kill_started(struct local_run *r)
 		if (n->out >= 0) {
 			close(n->out);
 			n->out = -1;
+		}
+		if (n->con >= 0) {
+			close(n->con);
+			n->con = -1;
 		}
 	}
 }
@@ -368,6 +409,21 @@ static int start_nodes(struct local_run *r)
 	return 0;
 }
 
+/* --check: the guest's status, said in one line (guest-check.h). */
+static int check_guest(struct local_run *r, int status)
+{
+	char msg[600];
+	int checked = guest_check_verdict(&r->check, status, msg, sizeof(msg));
+
+	if (!msg[0])
+		pr_info("check: not done: the virtual computer failed (status %d)", status);
+	else if (checked != status || status)
+		pr_err("check: %s (status %d)", msg, checked);
+	else
+		pr_info("check: %s", msg);
+	return checked;
+}
+
 static int report(struct local_run *r)
 {
 	struct vc_verdict v;
@@ -378,7 +434,7 @@ static int report(struct local_run *r)
 		vc_verdict_describe(r->sup.end, &v, why, sizeof(why));
 		pr_err("%s", why);
 	}
-	return v.status;
+	return r->opts->check ? check_guest(r, v.status) : v.status;
 }
 
 static int run(struct local_run *r)
@@ -411,6 +467,7 @@ static int run(struct local_run *r)
 		goto out;
 	}
 	sup_init(&r->sup, r->vc.nnodes, r->vc.io_node);
+	guest_check_init(&r->check, &r->vc);
 	ret = start_nodes(r);
 	if (!ret) {
 		event_loop(r);
@@ -446,7 +503,7 @@ int local_run(int argc, char **argv)
 	r->opts = &opts;
 	r->sigfd = -1;
 	for (unsigned int i = 0; i < VC_MAX_NODES; i++)
-		r->node[i].out = -1;
+		r->node[i].out = r->node[i].con = -1;
 	ret = run(r);
 	free(r);
 	return ret;

@@ -4,7 +4,8 @@
 # memory node's output prefixed on stderr, the I/O node's status returned, a
 # killed node named, SIGTERM forwarded, the VC file removed and no process
 # left behind. The guest only starts (no hardware virtualization here): each
-# run ends at its --timeout.
+# run ends at its --timeout. With --check, such a guest (no initramfs, so no
+# init either way) is classified "no boot", status 10, by the real binary.
 . "$(dirname "$0")/../lib/tap.sh"
 tmp=$(mktemp -d)
 out=$tmp/out
@@ -24,7 +25,9 @@ ok $([ $? = 2 ] && grep -q -- "unknown option '--numa' in local mode" "$err"; ec
 ok $([ $? = 1 ] && grep -q -- "--kernel /nonexistent/bz: No such file" "$err"; echo $?) \
 	"a kernel that cannot be read: refused before any node starts"
 "$cvmm" run --nodes 1 --help >"$out" 2>&1
-ok $([ $? = 0 ] && grep -q -- "--transport tcp" "$out"; echo $?) "cvmm run --nodes 1 --help documents local mode"
+ok $([ $? = 0 ] && grep -q -- "--transport tcp" "$out" && grep -q -- "--check" "$out" &&
+	grep -q "11 wrong CPU count, 12 wrong NUMA layout, 13 workload mismatch" "$out"; echo $?) \
+	"cvmm run --nodes 1 --help documents local mode and --check's statuses"
 [ -z "$(ls -A "$TMPDIR")" ]
 ok $? "no VC file left behind by refused runs"
 
@@ -58,6 +61,15 @@ grep -q "^cvmm run: NUMA placement skipped: the host has one NUMA node" "$err" |
 ok $? "NUMA placement is done or said to be skipped"
 ! left && [ -z "$(ls -A "$TMPDIR")" ]
 ok $? "no node process and no VC file left"
+[ "$tap_failed" = 0 ] || diag_file "$err" 30
+
+# --check: no init line before the timeout is "no boot", with the console still on stdout.
+"$cvmm" run --nodes 2 --vc "$vc" --timeout 3 --check </dev/null >"$out" 2>"$err"
+rc=$?
+ok $([ $rc = 10 ] && grep -q "^cvmm run: error: check: no boot: expected the guest's init to start, the guest timed out (status 6) without a 'cvmm-guest: init' line (status 10)$" "$err"; echo $?) \
+	"--check without an init line: status 10, no boot, said in one line (status $rc)"
+! left && [ -z "$(ls -A "$TMPDIR")" ]
+ok $? "no node process and no VC file left after a checked run"
 [ "$tap_failed" = 0 ] || diag_file "$err" 30
 
 # A node killed from outside is named, and its status returned.

@@ -87,13 +87,14 @@ static void defaults(void **state)
 	assert_int_equal(o.port, 0);
 	assert_int_equal(o.timeout, 0);
 	assert_false(o.stats);
+	assert_false(o.check);
 }
 
 static void every_option(void **state)
 {
 	assert_int_equal(parse("--nodes", "3", "--cpus", "6", "--mem", "3G", "-k", "bz", "-i", "rd",
 			       "-a", "console=ttyS0", "--transport", "tcp", "--port", "9000",
-			       "--timeout", "60", "--stats", "-v"),
+			       "--timeout", "60", "--stats", "--check", "-v"),
 			 LOCAL_OPTS_OK);
 	assert_int_equal(o.vc.nodes, 3);
 	assert_int_equal(o.vc.cpus, 6);
@@ -105,6 +106,7 @@ static void every_option(void **state)
 	assert_int_equal(o.port, 9000);
 	assert_int_equal(o.timeout, 60);
 	assert_true(o.stats);
+	assert_true(o.check);
 	assert_true(o.verbose);
 	assert_int_equal(parse("--nodes", "1", "--help"), LOCAL_OPTS_HELP);
 }
