@@ -1,0 +1,160 @@
+#!/bin/bash
+# vc-throughput-bench.sh - the guest workload's throughput on 1 node with N
+# vCPUs against K nodes with N*K vCPUs (issue 7), in one run, for two modes of
+# cvmm-guest-test: `local` (each thread works on memory it first touched, so
+# on its own node; goal: K nodes >= 0.8*K times 1 node) and `shared` (every
+# thread on the same counters and interleaved records; reported, no goal).
+#
+# N=1, K=2 (a 2-core host): the same guest (1 GiB, maxcpus=1, its init brings
+# the other CPUs online) once as a one-node virtual computer with 1 vCPU, once
+# across two sim nodes with one vCPU each, node 1 homing half the memory. The
+# ops/s are the guest's own (CLOCK_MONOTONIC, start barrier to last thread's
+# end). Prints the figures, the ratios, the DSM faults per second each node
+# took during each timed phase, and the two-node run's hottest pages named
+# from build/guest/System.map. The consoles are kept in build/test-logs/bench/.
+#
+#   CVMM_TP_LOCAL_OPS      local ops per thread, both runs (default 1000000)
+#   CVMM_TP_SHARED_OPS     shared ops per thread on 1 node (default 1000000)
+#   CVMM_TP_SHARED_OPS_K   shared ops per thread on K nodes (default 300: every
+#                          op there moves pages between the nodes, ~ms each)
+top=$(cd "$(dirname "$0")/.." && pwd)
+cvmm=$top/build/bin/cvmm
+guest=$top/build/guest
+dir=$top/build/test-tmp
+logs=$top/build/test-logs/bench
+mkdir -p "$dir" "$logs"
+[ -f "$guest/bzImage" ] || { echo "vc-throughput-bench: no guest (make guest)" >&2; exit 1; }
+local_ops=${CVMM_TP_LOCAL_OPS:-1000000}
+shared_ops=${CVMM_TP_SHARED_OPS:-1000000}
+shared_ops_k=${CVMM_TP_SHARED_OPS_K:-300}
+
+say() { echo "vc-throughput-bench: $*"; }
+
+# run NAME TESTS NODES_JSON: boots the guest with cvmm.test=online,TESTS on
+# the nodes; its output, each line stamped with the host's time on arrival,
+# goes to $logs/vc-throughput-NAME.log.
+run() {
+	local vc=$dir/bench-tp-$1.$$.json log=$logs/vc-throughput-$1.log n
+	cat >"$vc" <<JSON
+{
+  "name": "tp-$1",
+  "transport": "tcp",
+  "guest": { "kernel": "$guest/bzImage", "initrd": "$guest/initrd.cpio.gz",
+             "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,$2" },
+  "nodes": [ $3 ]
+}
+JSON
+	n=$(grep -o '"id"' "$vc" | wc -l)
+	flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes "$n" --node-cpus 2 --node-mem 2G \
+		--kvm-amd npt=0 --all --timeout 1200 -- \
+		sh "$top/bench/lib/vc-node.sh" "$vc" 1100 2>&1 |
+		while IFS= read -r line; do
+			printf '%s %s\n' "$EPOCHREALTIME" "${line//$'\r'/}"
+		done >"$log"
+	rm -f "$vc"
+}
+
+# pass LOG MODE KEY: KEY's value on MODE's PASS line.
+pass() {
+	sed -nE "s/^[0-9.]+ (\[node0\] )?cvmm-guest-test: $2: PASS .*[ ]$3=([0-9.]+).*/\2/p" "$1" |
+		head -n 1
+}
+
+# fault_rate LOG MODE NODE: NODE's DSM faults per second during MODE's timed
+# phase (between the first and the last of NODE's once-a-second samples that
+# arrived within it), or "?" if the phase was too short to hold two samples.
+fault_rate() {
+	awk -v mode="$2" -v node="$3" '
+	{
+		t = $1
+		line = substr($0, length($1) + 2)
+		n = 0
+		if (match(line, /^\[node[0-9]+\] /)) {
+			n = substr(line, 6, RLENGTH - 7) + 0
+			line = substr(line, RLENGTH + 1)
+		}
+	}
+	line ~ ("^cvmm-guest-test: " mode ": PASS ") && !end {
+		match(line, /seconds=[0-9.]+/)
+		end = t
+		start = t - substr(line, RSTART + 8, RLENGTH - 8)
+	}
+	n == node && line ~ /^cvmm-bench: dsm faults=/ {
+		k++
+		ts[k] = t
+		f[k] = substr(line, 24) + 0
+	}
+	END {
+		for (i = 1; i <= k; i++)
+			if (ts[i] >= start && ts[i] <= end) {
+				if (!a)
+					a = i
+				b = i
+			}
+		if (a && b > a)
+			printf "%.0f\n", (f[b] - f[a]) / (ts[b] - ts[a])
+		else
+			print "?"
+	}' "$1"
+}
+
+# symbols ADDR: what the guest-physical page ADDR (hex) holds, from System.map
+# (the kernel image is mapped at ADDR + 0xc0000000).
+symbols() {
+	local map=$guest/System.map va text end
+	va=$(($1 + 0xc0000000))
+	text=$((0x$(awk '$3 == "_text" { print $1; exit }' "$map")))
+	end=$((0x$(awk '$3 == "_end" { print $1; exit }' "$map")))
+	if [ "$va" -lt "$text" ] || [ "$va" -ge "$end" ]; then
+		echo "(outside the kernel image: allocated memory)"
+		return
+	fi
+	awk -v lo="$(printf '%08x' "$va")" -v hi="$(printf '%08x' $((va + 4096)))" '
+	$1 < lo { cover = $3; next }
+	$1 < hi && n < 4 && !seen[$3]++ { s = s " " $3; n++ }
+	END { print (cover ? cover "+" : "") s }' "$map"
+}
+
+# hot_pages LOG: the two-node run's hottest pages per node, named.
+hot_pages() {
+	local line node
+	sed -nE 's/^[0-9.]+ (\[node[0-9]+\] )?cvmm node: (node[0-9]+) hot pages: (.*)/\2 \3/p' "$1" |
+		while read -r node line; do
+			set -- $line
+			while [ $# -ge 2 ]; do
+				say "  $node hot page $1, ${2//[()]/} faults: $(symbols "$1")"
+				shift 2
+			done
+		done
+}
+
+start=$(date +%s)
+run one "local:$local_ops,shared:$shared_ops" \
+	'{ "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "1G" }'
+run two "local:$local_ops,shared:$shared_ops_k" \
+	'{ "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
+  { "id": 1, "address": "10.77.0.2", "cpus": [1], "memory": "512M" }'
+secs=$(($(date +%s) - start))
+
+one=$logs/vc-throughput-one.log two=$logs/vc-throughput-two.log
+rc=0
+for m in local shared; do
+	a=$(pass "$one" $m ops_per_s) b=$(pass "$two" $m ops_per_s)
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		say "$m: no PASS line (1 node: '${a}', 2 nodes: '${b}'); consoles: $one, $two" >&2
+		grep -h "cvmm-guest-test: $m" "$one" "$two" >&2
+		rc=1
+		continue
+	fi
+	say "$m, 1 node x 1 vCPU: $a ops/s ($(pass "$one" $m ops) ops in $(pass "$one" $m seconds) s)"
+	say "$m, 2 nodes x 1 vCPU: $b ops/s ($(pass "$two" $m ops) ops in $(pass "$two" $m seconds) s;" \
+		"DSM faults/s node0 $(fault_rate "$two" $m 0), node1 $(fault_rate "$two" $m 1))"
+	if [ $m = local ]; then
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "vc-throughput-bench: local, 2 nodes / 1 node: %.2fx (goal >= 1.6x = 0.8 x 2)\n", b / a }'
+	else
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "vc-throughput-bench: shared, 2 nodes / 1 node: %.3fx (no goal)\n", b / a }'
+	fi
+done
+hot_pages "$two"
+say "both runs took ${secs} s (sim boots included)"
+exit $rc
