@@ -13,8 +13,12 @@ UNIT_TESTS += test-stdin-pipe
 test-chan_SRCS := tests/unit/test-chan.c mgmt/chan.c $(LIB_SRCS)
 test-stdin-pipe_SRCS := tests/unit/test-stdin-pipe.c mgmt/agent/stdin-pipe.c
 test-sim-opts_SRCS := tests/unit/test-sim-opts.c mgmt/sim/opts.c mgmt/sim/vcmode.c \
-	mgmt/launch/vcspec.c mgmt/vc/vc.c $(LIB_SRCS)
+	mgmt/launch/vcspec.c mgmt/launch/guest-check.c mgmt/vc/vc.c $(LIB_SRCS)
 test-sim-opts_LIBS := -ljansson
+UNIT_TESTS += test-sim-vc-check
+test-sim-vc-check_SRCS := tests/unit/test-sim-vc-check.c mgmt/sim/opts.c mgmt/sim/vcmode.c \
+	mgmt/launch/vcspec.c mgmt/launch/guest-check.c mgmt/vc/vc.c $(LIB_SRCS)
+test-sim-vc-check_LIBS := -ljansson
 test-sim-launcher_SRCS := tests/unit/test-sim-launcher.c mgmt/sim/launcher.c mgmt/launch/verdict.c
 test-sim-qemu_SRCS := tests/unit/test-sim-qemu.c mgmt/sim/qemu.c
 test-sim-image_SRCS := tests/unit/test-sim-image.c mgmt/sim/image.c $(LIB_SRCS)

@@ -416,7 +416,9 @@ static int check_guest(struct local_run *r, int status)
 	int checked = guest_check_verdict(&r->check, status, msg, sizeof(msg));
 
 	if (!msg[0])
-		pr_info("check: not done: the virtual computer failed (status %d)", status);
+		pr_info("check: skipped: the run failed before the guest could be judged (status "
+			"%d)",
+			status);
 	else if (checked != status || status)
 		pr_err("check: %s (status %d)", msg, checked);
 	else

@@ -55,6 +55,9 @@ const char sim_usage[] =
 	"      --transport T      the DSM transport, tcp (default) or rdma (implies --rdma)\n"
 	"      --vc FILE          the VC from FILE (docs/vc.md); its node addresses are\n"
 	"                         replaced by the sim's; --nodes defaults to its count\n"
+	"      --check            compare what the guest's init prints with the VC: exit\n"
+	"                         10 no boot, 11 wrong CPU count, 12 wrong NUMA layout,\n"
+	"                         13 workload mismatch, 6 timeout (see cvmm-run(1))\n"
 	"  Defaults in VC mode: --node-cpus = the most vCPUs a node runs (at most 8),\n"
 	"  --node-mem = guest RAM + 1G (a node maps all of it and may come to hold any\n"
 	"  page), --kvm-amd npt=0 (i386 guests hang under nested paging).\n"
@@ -78,6 +81,7 @@ enum {
 	OPT_APPEND,
 	OPT_TRANSPORT,
 	OPT_VC,
+	OPT_CHECK,
 	OPT_PXE,
 	OPT_PXE_ROM,
 	OPT_PXE_PORT,
@@ -104,6 +108,7 @@ static const struct option long_opts[] = {
 	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "vc", required_argument, NULL, OPT_VC },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "pxe", no_argument, NULL, OPT_PXE },
 	{ "pxe-rom", required_argument, NULL, OPT_PXE_ROM },
 	{ "pxe-port", required_argument, NULL, OPT_PXE_PORT },
@@ -163,6 +168,9 @@ static int parse_vc_option(int c, const char *arg, struct sim_opts *o, char *err
 	case OPT_VC:
 		o->vc.vc_path = arg;
 		return 0;
+	case OPT_CHECK:
+		o->check = true;
+		return 0;
 	}
 	return 1;
 }
@@ -197,6 +205,7 @@ static int check_mode(struct sim_opts *o, int argc, char **argv, char *err, size
 			      : v->initrd	   ? "--initrd"
 			      : v->append	   ? "--append"
 			      : v->transport_given ? "--transport"
+			      : o->check	   ? "--check"
 						   : NULL;
 
 	o->vc_mode = v->kernel || v->vc_path;

@@ -47,6 +47,7 @@ struct sim_opts {
 	 */
 	bool vc_mode;
 	struct vc_spec vc;
+	bool check; /* --check: the guest's init lines against the VC (vcmode.h) */
 	bool nodes_given, node_cpus_given, node_mem_given;
 };
 

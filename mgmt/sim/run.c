@@ -80,6 +80,7 @@ struct sim_run {
 	char vc_path[512];   /* VC mode: the description, in the run directory */
 	const char *what;    /* what the nodes run, for messages */
 	struct sim_state st;
+	struct guest_check check; /* VC mode, --check: the I/O node's console */
 	struct sim_node node[SIM_MAX_NODES];
 	char rundir[256];
 	char bindir[512];
@@ -543,6 +544,8 @@ static void on_frame(struct sim_run *r, unsigned int i, const struct chan_hdr *h
 		int s = h->type == CHAN_STDERR;
 
 		lines_emit(&n->out[s], n->out_fd[s], n->out_tag, p, h->len);
+		if (r->vc && r->opts->check && !s && i == r->vc->io_node)
+			guest_check_feed(&r->check, p, h->len);
 		break;
 	}
 	case CHAN_EXIT:
@@ -872,6 +875,8 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 		return SIM_EXIT_CLUSTER;
 	r->opts = opts;
 	r->vc = vc;
+	if (vc)
+		guest_check_init(&r->check, vc);
 	r->what = vc ? "cvmm node" : opts->argv[0];
 	r->sigfd = -1;
 	sim_pxe_init(&r->pxe);
@@ -972,6 +977,8 @@ int sim_run(const struct sim_opts *opts, const struct vc *vc)
 	sim_input_close(&r->in);
 	result = r->st.result;
 	describe_failure(r);
+	if (vc && opts->check)
+		result = sim_vc_check(&r->check, result);
 
 	for (unsigned int i = 0; i < opts->nodes; i++) {
 		struct sim_node *nd = &r->node[i];

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvmm/lib/log.h"
+#include "mgmt/sim/launcher.h"
 #include "mgmt/sim/vcmode.h"
 
 int sim_vc_prepare(struct sim_opts *o, struct vc *vc, char *err, size_t errlen)
@@ -82,4 +84,21 @@ void sim_vc_argv(const char *vc_path, unsigned int id, char *idbuf, size_t idlen
 	argv[k++] = "--id";
 	argv[k++] = idbuf;
 	argv[k] = NULL;
+}
+
+int sim_vc_check(struct guest_check *c, int sim_result)
+{
+	int vc_status = sim_result == SIM_EXIT_TIMEOUT ? GUEST_CHECK_TIMEOUT : sim_result;
+	char msg[600];
+	int status = guest_check_verdict(c, vc_status, msg, sizeof(msg));
+
+	if (!msg[0])
+		pr_info("check: skipped: the run failed before the guest could be judged (status "
+			"%d)",
+			sim_result);
+	else if (status)
+		pr_err("check: %s (status %d)", msg, status);
+	else
+		pr_info("check: %s", msg);
+	return status;
 }

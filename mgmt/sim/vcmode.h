@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "mgmt/launch/guest-check.h"
 #include "mgmt/sim/opts.h"
 #include "mgmt/vc/vc.h"
 
@@ -38,5 +39,14 @@ int sim_vc_resolve_guest(const struct sim_opts *o, struct vc *vc, char *err, siz
 /* The command of node id: argv[0..SIM_VC_ARGC-1] and a NULL; idbuf holds the id. */
 void sim_vc_argv(const char *vc_path, unsigned int id, char *idbuf, size_t idlen,
 		 const char **argv);
+
+/*
+ * --check: the status of a VC-mode run whose launcher result is sim_result,
+ * from what the I/O node's console (its cvmm node's stdout) showed c
+ * (guest-check.h). The sim's own --timeout (124) is the guest's timeout
+ * here, as cvmm run's: 6, or 10 when init never started. Says what was
+ * expected and what the guest showed in one line on stderr.
+ */
+int sim_vc_check(struct guest_check *c, int sim_result);
 
 #endif
