@@ -25,6 +25,17 @@ rc=$?
 ok $([ $rc = 125 ] && grep -q "install the Debian package qemu-system-x86" "$out"; echo $?) \
 	"no QEMU on PATH: says which package to install (status $rc)"
 
+"$cvmm" sim --pxe --pxe-rom /nonexistent/efi-e1000.rom --nodes 1 --node-mem 256M -- true \
+	>/dev/null 2>"$out"
+rc=$?
+ok $([ $rc = 125 ] && grep -q -- "--pxe-rom /nonexistent/efi-e1000.rom: No such file" "$out" &&
+	! grep -q "node image" "$out"; echo $?) \
+	"--pxe with a missing iPXE ROM: refused before the image or a node, naming the ROM (status $rc)"
+
+"$cvmm" sim --pxe-port 8080 -- true >/dev/null 2>"$out"
+ok $([ $? = 2 ] && grep -q -- "--pxe-port: only with --pxe" "$out"; echo $?) \
+	"--pxe-port without --pxe: usage error"
+
 "$cvmm" sim --help >"$out" 2>&1
 ok $([ $? = 0 ] && grep -q -- "--node-cpus" "$out"; echo $?) "cvmm sim --help documents the options"
 
