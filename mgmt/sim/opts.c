@@ -33,6 +33,8 @@ const char sim_usage[] =
 	"      --boot-timeout S   seconds for the nodes to boot (default 300)\n"
 	"      --kvm-amd PARAMS   kvm_amd module parameters in the nodes, e.g. \"npt=0\"\n"
 	"      --cache DIR        image cache (default $CVMM_CACHE or ~/.cache/cvmm)\n"
+	"      --secret FILE      the cluster secret: each node's agent also serves\n"
+	"                         cvmmctl on 10.77.0.(I+1):7480 (docs/management.md)\n"
 	"  -k, --keep             keep the run directory with node consoles\n"
 	"  -v, --verbose          copy the nodes' consoles to stderr\n"
 	"      --pxe              boot the nodes over the network: their NICs' iPXE ROMs\n"
@@ -74,6 +76,7 @@ enum {
 	OPT_BOOT_TIMEOUT = 256,
 	OPT_CACHE,
 	OPT_KVM_AMD,
+	OPT_SECRET,
 	OPT_CPUS,
 	OPT_MEM,
 	OPT_KERNEL,
@@ -97,6 +100,7 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, 't' },
 	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
 	{ "kvm-amd", required_argument, NULL, OPT_KVM_AMD },
+	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "keep", no_argument, NULL, 'k' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -307,6 +311,15 @@ int sim_opts_parse(int argc, char **argv, struct sim_opts *o, char *err, size_t 
 			break;
 		case OPT_CACHE:
 			o->cache_dir = optarg;
+			break;
+		case OPT_SECRET:
+			/* It goes on the nodes' kernel command line, its folder is shared. */
+			if (optarg[0] != '/' || strpbrk(optarg, ": \t\n"))
+				return parse_error(err, errlen,
+						   "--secret: '%s' is not an absolute path without "
+						   "':' or white space",
+						   optarg);
+			o->secret = optarg;
 			break;
 		case 'k':
 			o->keep = true;

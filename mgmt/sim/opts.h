@@ -28,6 +28,7 @@ struct sim_opts {
 	unsigned int timeout;	   /* seconds for the command; 0: none */
 	const char *cache_dir;	   /* NULL: $CVMM_CACHE or ~/.cache/cvmm */
 	const char *kvm_amd;	   /* kvm_amd module parameters, e.g. "npt=0" */
+	const char *secret;	   /* --secret: the agents also serve cvmmctl */
 	const char *shares[SIM_MAX_SHARES];
 	unsigned int nshares;
 	/*

@@ -43,10 +43,11 @@ int sim_node_cmdline(const struct sim_node_cfg *c, char *buf, size_t len)
 {
 	int n = snprintf(
 		buf, len,
-		"console=ttyS0 panic=-1 quiet cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s",
+		"console=ttyS0 panic=-1 quiet cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s%s%s",
 		c->node, c->nodes, c->rdma, c->kvm_amd ? " cvmm.kvm_amd=" : "",
 		c->kvm_amd ? c->kvm_amd : "", c->shares ? " cvmm.share=" : "",
-		c->shares ? c->shares : "");
+		c->shares ? c->shares : "", c->secret ? " cvmm.secret=" : "",
+		c->secret ? c->secret : "");
 
 	return n < 0 || (size_t)n >= len ? -E2BIG : n;
 }

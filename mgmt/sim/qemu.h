@@ -20,6 +20,7 @@ struct sim_node_cfg {
 	bool rdma;
 	const char *kvm_amd; /* module parameters or NULL */
 	const char *shares;  /* colon-separated host paths or NULL */
+	const char *secret;  /* the cluster secret's path in the node, or NULL */
 	/*
 	 * Network boot (--pxe): the boot file URL handed out by the boot NIC's
 	 * DHCP, and that NIC's iPXE option ROM. NULL: direct kernel boot of

@@ -198,6 +198,12 @@ static void collect_shares(struct sim_run *r, const struct sim_image *img)
 				r->opts->shares[i]);
 		add_share(r, r->opts->shares[i]);
 	}
+	if (r->opts->secret) {
+		char dir[1024];
+
+		snprintf(dir, sizeof(dir), "%s", r->opts->secret);
+		add_share(r, dirname(dir));
+	}
 }
 
 static void print_file_tail(const char *path, int lines)
@@ -289,6 +295,7 @@ static struct sim_node_cfg node_cfg(const struct sim_run *r, unsigned int i,
 		.rdma = r->opts->rdma,
 		.kvm_amd = r->opts->kvm_amd,
 		.shares = r->shares[0] ? r->shares : NULL,
+		.secret = r->opts->secret,
 		.boot_url = r->opts->pxe ? r->boot_url[i] : NULL,
 		.boot_rom = r->pxe_rom,
 	};

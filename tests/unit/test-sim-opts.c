@@ -108,6 +108,8 @@ static void bad_input_names_the_option(void **state)
 		{ { "--share", "relative", "x" }, "--share: 'relative'" },
 		{ { "--timeout", "0", "x" }, "--timeout" },
 		{ { "--kvm-amd", "npt=0 x", "x" }, "--kvm-amd" },
+		{ { "--secret", "secret", "x" }, "--secret: 'secret' is not an absolute path" },
+		{ { "--secret", "/a b", "x" }, "--secret: '/a b'" },
 		{ { "--bogus", "x" }, "unknown option '--bogus'" },
 		{ { "--nodes" }, "needs an argument" },
 		{ { "-n", "2" }, "no command given" },

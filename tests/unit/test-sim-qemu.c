@@ -58,6 +58,12 @@ static void cmdline_carries_identity(void **state)
 	assert_non_null(strstr(append, "cvmm.node=2 cvmm.nodes=3 cvmm.rdma=0"));
 	assert_null(strstr(append, "cvmm.kvm_amd"));
 	assert_null(strstr(append, "cvmm.share"));
+	assert_null(strstr(append, "cvmm.secret"));
+
+	c.secret = "/work/build/secret";
+	assert_int_equal(sim_node_argv(&c, &a), 0);
+	assert_non_null(strstr(arg_after("-append", 0), " cvmm.secret=/work/build/secret"));
+	c.secret = NULL;
 
 	c.rdma = true;
 	c.kvm_amd = "npt=0";
