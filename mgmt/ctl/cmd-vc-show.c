@@ -40,6 +40,65 @@ static double metric_sum(const char *text, const char *name)
 	return sum;
 }
 
+/*
+ * The value of the first sample of metric `name` whose labels include
+ * key="value" (any sample if key is NULL); -1 if there is none.
+ */
+static double metric_get(const char *text, const char *name, const char *key, const char *value)
+{
+	size_t len = strlen(name);
+	char want[96];
+
+	snprintf(want, sizeof(want), "%s=\"%s\"", key ? key : "", value ? value : "");
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *end;
+
+		if (strncmp(l, name, len) || (l[len] != '{' && l[len] != ' '))
+			continue;
+		end = l[len] == '{' ? strchr(l + len, '}') : l + len;
+		if (!end)
+			continue;
+		if (key && !(l[len] == '{' &&
+			     memmem(l + len, (size_t)(end - l - len), want, strlen(want))))
+			continue;
+		return strtod(end + 1, NULL);
+	}
+	return -1;
+}
+
+/*
+ * What the node's live statistics file says (docs/management.md): its DSM
+ * figures, and the vCPUs it reports running on itself (cvmm_vcpu_node).
+ */
+static json_t *live_figures(const char *live, unsigned int node)
+{
+	static const char *const kinds[] = { "read", "write", "upgrade" };
+	json_t *o = json_object(), *faults = json_object(), *vcpus = json_array();
+	static const char *const gauges[][2] = {
+		{ "remote_fetches", "cvmm_dsm_remote_fetches_total" },
+		{ "pages_owned", "cvmm_dsm_pages_owned" },
+		{ "pages_homed", "cvmm_dsm_pages_homed" },
+	};
+	char k[16];
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		json_object_set_new(faults, kinds[i],
+				    json_integer((json_int_t)metric_get(
+					    live, "cvmm_dsm_faults_total", "kind", kinds[i])));
+	json_object_set_new(o, "faults", faults);
+	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		json_object_set_new(
+			o, gauges[i][0],
+			json_integer((json_int_t)metric_get(live, gauges[i][1], NULL, NULL)));
+	for (unsigned int v = 0; v < VC_MAX_CPUS; v++) {
+		snprintf(k, sizeof(k), "%u", v);
+		if (metric_get(live, "cvmm_vcpu_node", "vcpu", k) == (double)node)
+			json_array_append_new(vcpus, json_integer(v));
+	}
+	json_object_set_new(o, "vcpus", vcpus);
+	return o;
+}
+
 static json_t *vcpu_list(const struct vc_node *n)
 {
 	json_t *a = json_array();
@@ -109,6 +168,7 @@ static json_t *node_status(struct ctl *c, const struct ctl_vc *v, unsigned int i
 		if (live) {
 			faults = metric_sum(live, "cvmm_dsm_faults_total");
 			owned = metric_sum(live, "cvmm_dsm_pages_owned");
+			json_object_set_new(row, "live", live_figures(live, i));
 		} else if (dsm) {
 			faults = (double)(json_integer_value(json_object_get(dsm, "faults_read")) +
 					  json_integer_value(json_object_get(dsm, "faults_write")) +

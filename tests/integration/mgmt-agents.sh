@@ -187,8 +187,8 @@ ok $(grep -q '^cvmm_dsm_pages_owned{vc="t1",node="1"} 131072$' "$work/out" &&
 	"agent b's /metrics passes node 1's live figures through: pages owned, faults, no vCPU"
 [ $? = 0 ] || diag_file "$work/out"
 ctl vc status t1 -o json >"$work/out"
-ok $(tr -d ' \n' <"$work/out" | grep -q '"pages_owned":131072' ; echo $?) \
-	"vc status -o json takes node 1's pages owned from its live figures"
+ok $(tr -d ' \n' <"$work/out" | grep -q '"live":{"faults":{"read":0,"write":0,"upgrade":0},"remote_fetches":0,"pages_owned":131072,"pages_homed":131072,"vcpus":\[\]}'; echo $?) \
+	"vc status -o json gives node 1's live figures: no faults, all its pages owned and homed, no vCPU"
 
 curl -s "$url/metrics" >"$work/out"
 ok $(grep -q '^cvmm_vc_part_exit_status{vc="t1",node="0"} 1$' "$work/out" &&
