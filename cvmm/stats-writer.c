@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,7 @@ int stats_writer_start(const char *vc, unsigned int node, struct stats_writer **
 	const char *path = getenv("CVMM_STATS_FILE");
 	struct stats_writer *w;
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int ret;
 
 	*out = NULL;
@@ -142,7 +144,15 @@ int stats_writer_start(const char *vc, unsigned int node, struct stats_writer **
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cond, &ca);
 	pthread_condattr_destroy(&ca);
+	/*
+	 * The writer takes no signal: a process-directed SIGTERM must reach the
+	 * thread that handles it (cvmm/kvm.c blocks it in the threads it starts,
+	 * not in this one), not end the node by its default action here.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		pr_err("stats file %s: cannot start its thread: %s", path, strerror(-ret));
 		pthread_cond_destroy(&w->cond);
