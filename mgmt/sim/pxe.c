@@ -213,7 +213,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn __attribute__((u
 			(unsigned long long)q->bytes, done ? "" : " incomplete");
 	pr_debug("boot server: %s %s %s: %u, %llu bytes%s", who, q->method, q->path, q->status,
 		 (unsigned long long)q->bytes, done ? "" : ", not completed");
-	if (done && q->node >= 0 && q->status == MHD_HTTP_OK)
+	/* Only a GET answered in full brings a file to the node (a HEAD does not). */
+	if (done && q->node >= 0 && q->status == MHD_HTTP_OK &&
+	    !strcmp(q->method, MHD_HTTP_METHOD_GET))
 		note_fetched(s, q);
 	free(q);
 	*con_cls = NULL;
