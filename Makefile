@@ -54,7 +54,7 @@ Q := @
 endif
 
 # Debian packages this project needs (see docs/dependencies.md for why).
-DEB_PKGS := build-essential libcmocka-dev libsodium-dev libjansson-dev libnuma-dev clang \
+DEB_PKGS := build-essential libcmocka-dev libsodium-dev libjansson-dev libnuma-dev libxxhash-dev clang \
 	libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev openssl curl \
 	qemu-system-x86 cpio kmod iproute2 \
 	libibverbs-dev librdmacm-dev rdma-core ibverbs-providers ibverbs-utils perftest \

@@ -8,13 +8,13 @@ DSM_SRCS := $(DSM_PURE_SRCS)
 UNIT_TESTS += test-dsm-proto
 test-dsm-proto_SRCS := tests/unit/test-dsm-proto.c $(DSM_PURE_SRCS)
 
-DSM_SRCS += dsm/wire.c dsm/transport.c dsm/tp-tcp.c dsm/tp-loop.c dsm/uffd.c dsm/engine.c dsm/hold.c
+DSM_SRCS += dsm/wire.c dsm/transport.c dsm/tp-tcp.c dsm/tp-loop.c dsm/uffd.c dsm/engine.c dsm/hold.c dsm/quiesce.c dsm/handover.c
 
 # rdma transport (docs/dsm.md, "RDMA transport"): every program that links
 # DSM_SRCS links DSM_LIBS. rdma-conn.c is its pure part (unit-tested).
 DSM_RDMA_SRCS := dsm/rdma-conn.c dsm/tp-rdma.c
 DSM_SRCS += $(DSM_RDMA_SRCS)
-DSM_LIBS := -libverbs
+DSM_LIBS := -libverbs -lxxhash
 
 UNIT_TESTS += test-dsm-rdma
 test-dsm-rdma_SRCS := tests/unit/test-dsm-rdma.c dsm/rdma-conn.c

@@ -130,6 +130,32 @@ void dsm_destroy(struct dsm *d);
  */
 int dsm_send_app(struct dsm *d, unsigned peer, const void *data, unsigned len);
 
+/*
+ * Cluster-wide operations for which the caller has paused every vCPU of
+ * every node first, so that no new fault starts (dsm/quiesce.c,
+ * dsm/handover.c). Any thread but the DSM's.
+ *
+ * dsm_quiesce: waits until no request is outstanding and no coherence
+ * message is in flight anywhere. 0, -ETIMEDOUT (something still faults:
+ * logged with the counts), -ENOTCONN (a peer failed meanwhile).
+ *
+ * dsm_checksum: after dsm_quiesce, a checksum of the guest memory of the
+ * whole cluster: the sum of XXH3-64(page contents, seed: page index) over the
+ * pages that are not all zero, *pages of them. The same wherever pages are.
+ *
+ * dsm_handover: after dsm_quiesce, on a node that leaves: every page it
+ * homes goes to node `to` (directory and, where needed, contents), every
+ * page it owns goes back to its home, and every node learns the new homes.
+ * progress (may be NULL) hears of pages handed over, every 256 and at the
+ * end. Then dsm_depart() says goodbye without waiting for the others, and
+ * dsm_destroy() ends this node's part; the others go on.
+ */
+int dsm_quiesce(struct dsm *d, unsigned timeout_ms);
+int dsm_checksum(struct dsm *d, uint64_t *sum, uint64_t *pages);
+int dsm_handover(struct dsm *d, unsigned to,
+		 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
+int dsm_depart(struct dsm *d);
+
 /* A snapshot of the counters; safe from any thread. */
 void dsm_get_stats(struct dsm *d, struct dsm_stats *st);
 

@@ -34,86 +34,18 @@
 #include <unistd.h>
 
 #include "cvmm/lib/log.h"
-#include "dsm/dsm.h"
-#include "dsm/hold.h"
-#include "dsm/proto.h"
-#include "dsm/transport.h"
+#include "dsm/engine.h"
 #include "dsm/uffd.h"
-
-#define TICK_MS		100
-#define PING_MS		250
-#define DEFAULT_TIMEOUT 1500
-#define HOME_UNSET	0xffu
-
-enum { EV_STOP, EV_UFFD, EV_TP, EV_TICK };
-
-struct dsm_peer {
-	bool failed; /* written by the engine thread; read under lock */
-	bool bye;    /* it needs nothing more from us */
-	bool gone;   /* closed after its BYE */
-	uint64_t last_rx_ms;
-	uint64_t last_tx_ms; /* atomic: senders on any thread */
-};
-
-struct dsm {
-	struct dsm_config cfg;
-	uint64_t npages;
-	uint8_t *home;
-	bool started;
-
-	uint8_t *vm;
-	uint8_t *alias;
-	int uffd;
-	struct dsm_proto proto;
-	struct dsm_transport tp;
-	bool tp_open;
-	struct dsm_peer peer[DSM_MAX_NODES];
-	struct dsm_hold hold; /* the residency window (dsm/hold.h); DSM thread only */
-
-	int epfd, stopfd, tickfd;
-	pthread_t thread;
-	bool thread_running;
-
-	/* Counters: written with relaxed atomics, read by dsm_get_stats. */
-	struct dsm_stats st;
-	uint64_t local_errors;
-	uint64_t *heat;
-	uint64_t *t_fault; /* per page: when the first waiting fault was read (ns) */
-	uint8_t *fault_kind;
-	/* dsm_count_pages: counted at start, then on every tick (DSM thread). */
-	uint64_t pages_owned, pages_homed;
-
-	pthread_mutex_t lock; /* protects what other threads wait for below */
-	pthread_cond_t cond;
-	uint64_t failed_mask;
-	unsigned byes;
-	pthread_mutex_t echo_lock; /* one echo at a time */
-	bool echo_done;
-	uint8_t echo_page[DSM_PAGE_SIZE];
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t now_ms(void)
 {
-	return now_ns() / 1000000;
-}
-
-static void stat_add(uint64_t *c, uint64_t v)
-{
-	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+	return dsm_now_ns() / 1000000;
 }
 
 /* --- sending ------------------------------------------------------------ */
 
-static int engine_send(struct dsm *d, unsigned to, uint8_t type, uint16_t flags, uint64_t page,
-		       const void *payload, uint32_t len)
+int engine_send(struct dsm *d, unsigned to, uint8_t type, uint16_t flags, uint64_t page,
+		const void *payload, uint32_t len)
 {
 	struct dsm_msg m = {
 		.type = type, .flags = flags, .page = page, .len = len, .payload = payload
@@ -187,9 +119,9 @@ static void engine_resolved(struct dsm *d, uint64_t page)
 
 	if (!t)
 		return;
-	dsm_hold_mapped(&d->hold, page, now_ns());
+	dsm_hold_mapped(&d->hold, page, dsm_now_ns());
 	d->t_fault[page] = 0;
-	stat_add(&d->st.lat_hist[d->fault_kind[page]][lat_bucket(now_ns() - t)], 1);
+	stat_add(&d->st.lat_hist[d->fault_kind[page]][lat_bucket(dsm_now_ns() - t)], 1);
 }
 
 /*
@@ -215,6 +147,7 @@ static void engine_apply(struct dsm *d, const struct dsm_actions *acts, const vo
 				payload = incoming;
 			engine_send(d, a->to, a->type, a->flags, a->page, payload,
 				    payload ? DSM_PAGE_SIZE : 0);
+			d->coh_sent++;
 			break;
 		case DSM_ACT_INSTALL_RO:
 		case DSM_ACT_INSTALL_RW:
@@ -285,7 +218,7 @@ static void engine_faults(struct dsm *d)
 			stat_add(&d->st.faults[kind_stat[kind]], 1);
 			stat_add(&d->heat[page], 1);
 			if (kind != DSM_FAULT_SPURIOUS && !d->t_fault[page]) {
-				d->t_fault[page] = now_ns();
+				d->t_fault[page] = dsm_now_ns();
 				d->fault_kind[page] = kind_stat[kind];
 			}
 			engine_apply(d, &acts, NULL);
@@ -334,10 +267,28 @@ static void engine_recv(void *arg, unsigned peer, const struct dsm_msg *m)
 		if (d->cfg.on_app_msg)
 			d->cfg.on_app_msg(d->cfg.cb_arg, peer, m->payload, m->len);
 		return;
+	case DSM_MSG_QUIET_REQ:
+	case DSM_MSG_QUIET_REPLY:
+	case DSM_MSG_CSUM_REQ:
+	case DSM_MSG_CSUM_REPLY:
+		quiesce_recv(d, peer, m);
+		return;
+	case DSM_MSG_XFER:
+	case DSM_MSG_PUSH:
+	case DSM_MSG_HANDOVER: {
+		const char *why = NULL;
+
+		if (handover_recv(d, peer, m, &why)) {
+			engine_fail_peer(d, peer, "type", why);
+			d->tp.ops->disconnect(&d->tp, peer);
+		}
+		return;
+	}
 	default:
 		break;
 	}
-	if (dsm_hold_defer(&d->hold, peer, m, now_ns())) {
+	d->coh_received++;
+	if (dsm_hold_defer(&d->hold, peer, m, dsm_now_ns())) {
 		stat_add(&d->st.held, 1);
 		return;
 	}
@@ -423,6 +374,52 @@ static void engine_tick(struct dsm *d)
 	}
 }
 
+/* EV_CALL: an engine_call() waits for its function to run here. */
+static void engine_run_call(struct dsm *d)
+{
+	void (*fn)(struct dsm * d, void *arg);
+	void *arg;
+	uint64_t n;
+
+	if (read(d->callfd, &n, sizeof(n)) < 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	fn = d->call_done ? NULL : d->call_fn;
+	arg = d->call_arg;
+	pthread_mutex_unlock(&d->lock);
+	if (!fn)
+		return;
+	fn(d, arg); /* the caller waits: call_fn and call_arg stay as they are */
+	pthread_mutex_lock(&d->lock);
+	d->call_done = true;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+int engine_call(struct dsm *d, void (*fn)(struct dsm *d, void *arg), void *arg)
+{
+	uint64_t one = 1;
+	int ret = 0;
+
+	if (!d->thread_running) {
+		fn(d, arg);
+		return 0;
+	}
+	pthread_mutex_lock(&d->call_lock);
+	pthread_mutex_lock(&d->lock);
+	d->call_fn = fn;
+	d->call_arg = arg;
+	d->call_done = false;
+	if (write(d->callfd, &one, sizeof(one)) != sizeof(one))
+		ret = -errno;
+	while (!ret && !d->call_done)
+		pthread_cond_wait(&d->cond, &d->lock);
+	d->call_fn = NULL;
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->call_lock);
+	return ret;
+}
+
 static void *engine_main(void *arg)
 {
 	struct dsm *d = arg;
@@ -433,7 +430,7 @@ static void *engine_main(void *arg)
 		unsigned peer;
 		struct dsm_msg m;
 
-		n = epoll_wait(d->epfd, ev, 8, dsm_hold_timeout_ms(&d->hold, now_ns()));
+		n = epoll_wait(d->epfd, ev, 8, dsm_hold_timeout_ms(&d->hold, dsm_now_ns()));
 		if (n < 0 && errno != EINTR) {
 			pr_err("dsm: node %u: epoll_wait: %s", d->cfg.node, strerror(errno));
 			return NULL;
@@ -454,9 +451,12 @@ static void *engine_main(void *arg)
 			case EV_TICK:
 				engine_tick(d);
 				break;
+			case EV_CALL:
+				engine_run_call(d);
+				break;
 			}
 		}
-		while (dsm_hold_pop(&d->hold, now_ns(), &peer, &m))
+		while (dsm_hold_pop(&d->hold, dsm_now_ns(), &peer, &m))
 			if (!__atomic_load_n(&d->peer[peer].failed, __ATOMIC_RELAXED))
 				engine_coherence(d, peer, &m);
 	}
@@ -489,7 +489,7 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 	d->cfg = *cfg;
 	d->npages = cfg->size / DSM_PAGE_SIZE;
 	d->vm = cfg->vm_addr;
-	d->uffd = d->epfd = d->stopfd = d->tickfd = -1;
+	d->uffd = d->epfd = d->stopfd = d->tickfd = d->callfd = -1;
 	d->alias = MAP_FAILED;
 	d->home = malloc(d->npages);
 	d->heat = calloc(d->npages, sizeof(*d->heat));
@@ -506,6 +506,8 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 	memset(d->home, HOME_UNSET, d->npages);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->echo_lock, NULL);
+	pthread_mutex_init(&d->call_lock, NULL);
+	pthread_mutex_init(&d->query_lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	*out = d;
 	return 0;
@@ -623,7 +625,8 @@ int dsm_start(struct dsm *d)
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->epfd < 0 || d->stopfd < 0 || d->tickfd < 0) {
+	d->callfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->epfd < 0 || d->stopfd < 0 || d->tickfd < 0 || d->callfd < 0) {
 		ret = -errno;
 		goto out_fail;
 	}
@@ -638,6 +641,8 @@ int dsm_start(struct dsm *d)
 		ret = epoll_add(d->epfd, d->tp.ops->poll_fd(&d->tp), EV_TP);
 	if (!ret)
 		ret = epoll_add(d->epfd, d->tickfd, EV_TICK);
+	if (!ret)
+		ret = epoll_add(d->epfd, d->callfd, EV_CALL);
 	if (ret)
 		goto out_fail;
 	ret = -pthread_create(&d->thread, NULL, engine_main, d);
@@ -699,6 +704,8 @@ void dsm_destroy(struct dsm *d)
 	}
 	if (d->tickfd >= 0)
 		close(d->tickfd);
+	if (d->callfd >= 0)
+		close(d->callfd);
 	if (d->stopfd >= 0)
 		close(d->stopfd);
 	if (d->epfd >= 0)
@@ -715,6 +722,8 @@ void dsm_destroy(struct dsm *d)
 		dsm_proto_fini(&d->proto);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->echo_lock);
+	pthread_mutex_destroy(&d->call_lock);
+	pthread_mutex_destroy(&d->query_lock);
 	pthread_mutex_destroy(&d->lock);
 	dsm_hold_fini(&d->hold);
 	free(d->fault_kind);
@@ -780,7 +789,7 @@ int dsm_echo(struct dsm *d, unsigned peer, unsigned len, unsigned reply_len, uin
 	d->echo_done = false;
 	pthread_mutex_unlock(&d->lock);
 
-	t0 = now_ns();
+	t0 = dsm_now_ns();
 	ret = engine_send(d, peer, DSM_MSG_ECHO, reply_len ? DSM_MF_ECHO_PAGE : 0, 0,
 			  len ? d->echo_page : NULL, len);
 	if (ret)
@@ -794,7 +803,7 @@ int dsm_echo(struct dsm *d, unsigned peer, unsigned len, unsigned reply_len, uin
 	if (!ret && !d->echo_done)
 		ret = -ENOTCONN;
 	pthread_mutex_unlock(&d->lock);
-	*ns = now_ns() - t0;
+	*ns = dsm_now_ns() - t0;
 out:
 	pthread_mutex_unlock(&d->echo_lock);
 	return ret;

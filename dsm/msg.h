@@ -14,7 +14,7 @@
 #define DSM_PAGE_SIZE	  (1u << DSM_PAGE_SHIFT)
 #define DSM_MAX_NODES	  64
 #define DSM_NODE_NONE	  0xffu
-#define DSM_PROTO_VERSION 2
+#define DSM_PROTO_VERSION 3
 #define DSM_APP_MAX	  256 /* bytes in one application message */
 
 enum dsm_msg_type {
@@ -39,12 +39,30 @@ enum dsm_msg_type {
 	DSM_MSG_GRANT_WRITE, /* payload: the page, or none if the requester holds a valid copy */
 	/* The DSM's user (the monitor): opaque to the DSM, delivered in order. */
 	DSM_MSG_APP, /* payload: 1..DSM_APP_MAX bytes */
+	/*
+	 * Cluster-wide operations while no vCPU runs (dsm/quiesce.c). Every
+	 * payload starts with the query's round (le64), echoed in the reply.
+	 */
+	DSM_MSG_QUIET_REQ,   /* how busy are you? */
+	DSM_MSG_QUIET_REPLY, /* + le64 requests outstanding, busy entries, sent, received */
+	DSM_MSG_CSUM_REQ,    /* checksum the pages you hold the valid copy of */
+	DSM_MSG_CSUM_REPLY,  /* + le64 sum, le64 pages */
+	/* A departing node hands its pages over (dsm/handover.c), quiesced. */
+	DSM_MSG_XFER, /* to the new home: the page's directory; le64 sharers, u8 owner, 7 x 0 */
+	DSM_MSG_PUSH, /* the page; flag PUSH_HOME: to its new home, else to its home (writeback) */
+	DSM_MSG_HANDOVER, /* to all: done; le64: the node that homes my pages now */
 	DSM_MSG_MAX
 };
 
 /* Flags, per type. */
 #define DSM_MF_FETCH_WRITE (1u << 0) /* FETCH: the requester wants to write */
 #define DSM_MF_ECHO_PAGE   (1u << 1) /* ECHO: answer with a page-sized payload */
+#define DSM_MF_PUSH_HOME   (1u << 2) /* PUSH: the receiver is the page's new home */
+
+#define DSM_ROUND_LEN	    8  /* QUIET_REQ, CSUM_REQ, HANDOVER payload */
+#define DSM_QUIET_REPLY_LEN 40 /* QUIET_REPLY payload */
+#define DSM_CSUM_REPLY_LEN  24 /* CSUM_REPLY payload */
+#define DSM_XFER_LEN	    16 /* XFER payload */
 
 struct dsm_msg {
 	uint8_t type;
@@ -72,6 +90,7 @@ enum dsm_payload_rule {
 	DSM_PAYLOAD_OPT_PAGE, /* len == 0 or DSM_PAGE_SIZE */
 	DSM_PAYLOAD_HELLO,    /* len == sizeof(struct dsm_hello) */
 	DSM_PAYLOAD_APP,      /* 1 <= len <= DSM_APP_MAX */
+	DSM_PAYLOAD_FIXED,    /* len == the descriptor's size */
 };
 
 struct dsm_msg_desc {
@@ -79,6 +98,7 @@ struct dsm_msg_desc {
 	enum dsm_payload_rule payload;
 	uint16_t flags; /* flags allowed for this type */
 	bool per_page;	/* page field must name a page of the region */
+	uint16_t size;	/* DSM_PAYLOAD_FIXED: the payload's length */
 };
 
 /* Returns the descriptor of type, or NULL for an unknown type. */

@@ -71,6 +71,8 @@ static int check_len(const struct dsm_msg_desc *d, uint32_t len)
 		return len == sizeof(struct dsm_hello);
 	case DSM_PAYLOAD_APP:
 		return len >= 1 && len <= DSM_APP_MAX;
+	case DSM_PAYLOAD_FIXED:
+		return len == d->size;
 	}
 	return 0;
 }

@@ -11,6 +11,10 @@
  *   - the residency window (dsm/hold.h): two nodes taking turns writing one
  *     page finish, with messages held by the default window and none
  *     without one;
+ *   - a node hands its pages over and departs (dsm/handover.c): after
+ *     quiescence the cluster-wide checksum is the same before and after,
+ *     every page reads the same on the nodes that stay, the new home serves
+ *     writes, and the others leave cleanly without counting it as failed;
  *   - wire safety over tcp: a fake peer completes the handshake, then sends
  *     one bad frame; the node must name the peer and the field, drop the
  *     peer, and keep its own pages intact.
@@ -255,6 +259,118 @@ static void loop_cluster(void)
 		region_free(&n[i].r);
 	}
 	tap(ok, "loop: all leave cleanly; no peer failed, no local error");
+	dsm_loop_fabric_free(f);
+}
+
+/* --- handover ------------------------------------------------------------------ */
+
+struct progress {
+	unsigned calls;
+	uint64_t done, total;
+};
+
+static void on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+
+	p->calls++;
+	p->done = done;
+	p->total = total;
+}
+
+static void *quiesce_sum(void *arg)
+{
+	struct lnode *n = arg;
+	uint64_t *out = (uint64_t *)n->app; /* two words: sum, pages */
+
+	n->ret = dsm_quiesce(n->d, 5000);
+	if (!n->ret)
+		n->ret = dsm_checksum(n->d, &out[0], &out[1]);
+	return NULL;
+}
+
+/* Node 2 of 3 hands over to node 1 with pages it homes, owns and shares. */
+static void handover_case(void)
+{
+	struct dsm_loop_fabric *f = dsm_loop_fabric_new(3);
+	struct progress prog = { 0 };
+	uint64_t before[2] = { 0 }, after[2] = { 0 };
+	struct lnode n[3];
+	pthread_t t[3][THREADS];
+	char what[160];
+	int ok = 1;
+
+	for (unsigned i = 0; i < 3; i++) {
+		n[i] = (struct lnode){ .id = i, .nnodes = 3, .fabric = f };
+		if (region_new(&n[i].r, PAGES))
+			ok = 0;
+	}
+	if (!ok || !start_nodes(n, 3)) {
+		tap(0, "handover: three nodes start");
+		return;
+	}
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < THREADS; j++)
+			pthread_create(&t[i][j], NULL, incrementer, &n[i]);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < THREADS; j++)
+			pthread_join(t[i][j], NULL);
+	/* node 2 owns a page node 0 homes; node 0 shares one node 2 homes */
+	memset(n[2].r.mem + 15 * DSM_PAGE_SIZE + 64, 0x5a, 64);
+	ok = n[0].r.mem[9 * DSM_PAGE_SIZE + 4000] == 0 && settle(n, 3);
+
+	n[1].app = (struct app_rx *)before;
+	quiesce_sum(&n[1]);
+	ok &= !n[1].ret && before[1] == PAGES;
+	snprintf(what, sizeof(what),
+		 "handover: quiesced, the checksum counts every non-zero page once (%llu of %u)",
+		 (unsigned long long)before[1], PAGES);
+	tap(ok, what);
+
+	ok = !dsm_handover(n[2].d, 1, on_progress, &prog) && !dsm_depart(n[2].d);
+	snprintf(what, sizeof(what),
+		 "handover: node 2 handed %llu pages over to node 1 (progress %llu/%llu in %u calls)",
+		 (unsigned long long)prog.total, (unsigned long long)prog.done,
+		 (unsigned long long)prog.total, prog.calls);
+	ok &= prog.calls > 0 && prog.done == prog.total && prog.total >= PAGES / 4;
+	tap(ok, what);
+	dsm_destroy(n[2].d);
+	region_free(&n[2].r);
+
+	n[0].app = (struct app_rx *)after;
+	quiesce_sum(&n[0]);
+	ok = !n[0].ret && after[0] == before[0] && after[1] == before[1];
+	tap(ok, "handover: the checksum after it, from node 0, equals the one before");
+
+	ok = 1;
+	for (unsigned i = 0; i < 2; i++) /* 3 nodes' increments, read on the 2 that stay */
+		for (unsigned p = 0; p < PAGES; p++)
+			for (unsigned k = 0; k < 4; k++)
+				ok &= ((uint64_t *)(n[i].r.mem + p * DSM_PAGE_SIZE))[k] ==
+				      (uint64_t)THREADS * INCS / PAGES * (k == 3 ? 3 : 1);
+	for (unsigned i = 0; i < 2; i++)
+		for (unsigned b = 64; b < 128; b++)
+			ok &= n[i].r.mem[15 * DSM_PAGE_SIZE + b] == 0x5a;
+	tap(ok, "handover: every page reads the same on the two nodes that stay");
+
+	n[0].r.mem[9 * DSM_PAGE_SIZE + 8] = 0x77; /* homed by node 2 before, node 1 now */
+	ok = n[1].r.mem[9 * DSM_PAGE_SIZE + 8] == 0x77;
+	n[1].r.mem[10 * DSM_PAGE_SIZE + 8] = 0x66;
+	ok &= n[0].r.mem[10 * DSM_PAGE_SIZE + 8] == 0x66;
+	tap(ok, "handover: the new home serves reads and writes of the pages it took");
+
+	for (unsigned i = 0; i < 2; i++) {
+		n[i].app = NULL;
+		pthread_create(&t[i][0], NULL, leave_node, &n[i]);
+	}
+	ok = 1;
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_join(t[i][0], NULL);
+		ok &= !n[i].ret && !dsm_failed_peers(n[i].d) && !dsm_local_errors(n[i].d);
+		dsm_destroy(n[i].d);
+		region_free(&n[i].r);
+	}
+	tap(ok, "handover: the others leave cleanly; the departed node was not a failure");
 	dsm_loop_fabric_free(f);
 }
 
@@ -811,8 +927,9 @@ static void wire_case(enum bad_kind kind, const char *field, const char *name)
 int main(void)
 {
 	log_set_prefix("dsm-engine-test");
-	printf("1..21\n");
+	printf("1..27\n");
 	loop_cluster();
+	handover_case();
 	app_cluster();
 	hold_case(0, "default window");
 	hold_case(DSM_HOLD_NONE, "DSM_HOLD_NONE");

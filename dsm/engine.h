@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The engine's state, shared by the files of the DSM that run on its thread
+ * or talk to it: dsm/engine.c (faults, coherence, life cycle), dsm/quiesce.c
+ * (cluster-wide quiescence and checksum) and dsm/handover.c (a node hands
+ * its pages and homes over and departs). Not for users of the DSM: dsm/dsm.h.
+ */
+#ifndef CVMM_DSM_ENGINE_H
+#define CVMM_DSM_ENGINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dsm/dsm.h"
+#include "dsm/hold.h"
+#include "dsm/proto.h"
+#include "dsm/transport.h"
+
+#define TICK_MS		100
+#define PING_MS		250
+#define DEFAULT_TIMEOUT 1500
+#define HOME_UNSET	0xffu
+
+enum { EV_STOP, EV_UFFD, EV_TP, EV_TICK, EV_CALL };
+
+struct dsm_peer {
+	bool failed; /* written by the engine thread; read under lock */
+	bool bye;    /* it needs nothing more from us */
+	bool gone;   /* closed after its BYE */
+	uint64_t last_rx_ms;
+	uint64_t last_tx_ms; /* atomic: senders on any thread */
+};
+
+struct dsm {
+	struct dsm_config cfg;
+	uint64_t npages;
+	uint8_t *home;
+	bool started;
+
+	uint8_t *vm;
+	uint8_t *alias;
+	int uffd;
+	struct dsm_proto proto;
+	struct dsm_transport tp;
+	bool tp_open;
+	struct dsm_peer peer[DSM_MAX_NODES];
+	struct dsm_hold hold; /* the residency window (dsm/hold.h); DSM thread only */
+
+	int epfd, stopfd, tickfd, callfd;
+	pthread_t thread;
+	bool thread_running;
+
+	/* Counters: written with relaxed atomics, read by dsm_get_stats. */
+	struct dsm_stats st;
+	uint64_t local_errors;
+	uint64_t *heat;
+	uint64_t *t_fault; /* per page: when the first waiting fault was read (ns) */
+	uint8_t *fault_kind;
+	/* dsm_count_pages: counted at start, then on every tick (DSM thread). */
+	uint64_t pages_owned, pages_homed;
+
+	pthread_mutex_t lock; /* protects what other threads wait for below */
+	pthread_cond_t cond;
+	uint64_t failed_mask;
+	unsigned byes;
+	pthread_mutex_t echo_lock; /* one echo at a time */
+	bool echo_done;
+	uint8_t echo_page[DSM_PAGE_SIZE];
+
+	/* engine_call: one call at a time (call_lock), run on the engine thread. */
+	pthread_mutex_t call_lock;
+	void (*call_fn)(struct dsm *d, void *arg);
+	void *call_arg;
+	bool call_done;
+
+	/*
+	 * Coherence messages sent and received (engine thread only): with every
+	 * node's, they tell dsm_quiesce() that none is in flight.
+	 */
+	uint64_t coh_sent, coh_received;
+
+	/* dsm/quiesce.c: one query at a time (query_lock); replies under lock. */
+	pthread_mutex_t query_lock;
+	uint64_t query_round;
+	uint64_t query_replies; /* mask of peers that answered this round */
+	uint64_t query_sum[4];	/* the answers' fields, summed */
+
+	/* dsm/handover.c: nodes that handed over and departed. */
+	uint64_t departed_mask;
+};
+
+static inline uint64_t dsm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void stat_add(uint64_t *c, uint64_t v)
+{
+	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+/* Sends one message to peer; any thread. 0, -ENOTCONN (failed peer) or the transport's error. */
+int engine_send(struct dsm *d, unsigned to, uint8_t type, uint16_t flags, uint64_t page,
+		const void *payload, uint32_t len);
+
+/* Runs fn(d, arg) on the engine thread and waits for it; fn must not block. */
+int engine_call(struct dsm *d, void (*fn)(struct dsm *d, void *arg), void *arg);
+
+/* dsm/quiesce.c and dsm/handover.c: their messages, on the engine thread. */
+void quiesce_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m);
+int handover_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m, const char **why);
+
+#endif

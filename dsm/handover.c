@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A node leaves the virtual computer without losing a page (DESIGN.md
+ * §3.11). On the departing node L, with the DSM quiesced (dsm_quiesce) and
+ * kept so by the caller (no vCPU runs anywhere), dsm_handover(d, to):
+ *   - gives every page L homes to node `to`: XFER carries its directory
+ *     entry (owner, sharers, with L removed), then PUSH_HOME its contents if
+ *     L held the only valid copy or `to` held none;
+ *   - gives every page L owns (MODIFIED) but another node homes back to its
+ *     home: PUSH, a writeback;
+ *   - then tells every node HANDOVER: from now on `to` homes L's pages, and
+ *     every home forgets L as a sharer.
+ * Every batch of messages ends with a round trip to each peer it went to: it
+ * keeps the transports' queues short, and gives the progress callback pages
+ * that have arrived. dsm_depart() then says BYE and goes, without waiting
+ * for the others, who go on without L.
+ *
+ * Links are FIFO, so a page's XFER comes before its PUSH_HOME, and every
+ * PUSH before the HANDOVER. The receivers' checks below refuse what a
+ * quiesced DSM cannot produce, failing the sender like any protocol error.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cvmm/lib/le.h"
+#include "cvmm/lib/log.h"
+#include "dsm/engine.h"
+#include "dsm/uffd.h"
+
+#define BATCH 256 /* pages between two round trips */
+
+/* --- the departing node ------------------------------------------------------ */
+
+struct handover {
+	struct dsm *d;
+	unsigned to;
+	uint64_t sent_to; /* peers sent to since the last round trip */
+	uint64_t done, total;
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *arg;
+};
+
+static int send_page(struct handover *h, unsigned peer, uint8_t type, uint16_t flags, uint64_t page,
+		     const void *payload, uint32_t len)
+{
+	int ret = engine_send(h->d, peer, type, flags, page, payload, len);
+
+	if (ret)
+		pr_err("dsm: node %u: handing page %llu over to node %u: %s", h->d->cfg.node,
+		       (unsigned long long)page, peer, strerror(-ret));
+	h->sent_to |= 1ull << peer;
+	return ret;
+}
+
+/* Every BATCH pages: a round trip to each peer sent to, then the progress. */
+static int pace(struct handover *h, bool last)
+{
+	uint64_t ns;
+	int ret = 0;
+
+	if (!last && (h->done % BATCH || !h->done))
+		return 0;
+	for (unsigned i = 0; i < h->d->cfg.nnodes && !ret; i++)
+		if (h->sent_to & (1ull << i))
+			ret = dsm_echo(h->d, i, 0, 0, &ns);
+	h->sent_to = 0;
+	if (!ret && h->progress)
+		h->progress(h->arg, h->done, h->total);
+	return ret;
+}
+
+/* A page L homes: its directory to `to`, and its contents if `to` needs them. */
+static int give_home(struct handover *h, uint64_t page)
+{
+	struct dsm *d = h->d;
+	const struct dsm_dir *dir = &d->proto.dir[page];
+	unsigned self = d->cfg.node, to = h->to;
+	uint64_t sharers = dir->sharers & ~(1ull << self);
+	uint8_t owner = dir->owner, buf[DSM_XFER_LEN] = { 0 };
+	bool push;
+	int ret;
+
+	if (owner == self) {
+		owner = (uint8_t)to; /* the only copy is ours: `to` gets it writable */
+		push = true;
+	} else if (owner == DSM_NODE_NONE) {
+		push = !(sharers & (1ull << to)); /* ours is valid; `to` must hold one */
+		sharers |= 1ull << to;
+	} else {
+		push = false; /* the owner keeps it */
+	}
+	put_le64(buf, sharers);
+	buf[8] = owner;
+	ret = send_page(h, to, DSM_MSG_XFER, 0, page, buf, sizeof(buf));
+	if (!ret && push)
+		ret = send_page(h, to, DSM_MSG_PUSH, DSM_MF_PUSH_HOME, page,
+				d->alias + (page << DSM_PAGE_SHIFT), DSM_PAGE_SIZE);
+	return ret;
+}
+
+int dsm_handover(struct dsm *d, unsigned to,
+		 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg)
+{
+	struct handover h = { .d = d, .to = to, .progress = progress, .arg = arg };
+	uint8_t buf[DSM_ROUND_LEN];
+	int ret = 0;
+
+	if (to >= d->cfg.nnodes || to == d->cfg.node || !d->started)
+		return -EINVAL;
+	for (uint64_t i = 0; i < d->npages; i++)
+		h.total += d->home[i] == d->cfg.node || d->proto.page[i].state == DSM_MODIFIED;
+	for (uint64_t i = 0; i < d->npages && !ret; i++) {
+		if (d->home[i] == d->cfg.node)
+			ret = give_home(&h, i);
+		else if (d->proto.page[i].state == DSM_MODIFIED)
+			ret = send_page(&h, d->home[i], DSM_MSG_PUSH, 0, i,
+					d->alias + (i << DSM_PAGE_SHIFT), DSM_PAGE_SIZE);
+		else
+			continue;
+		h.done++;
+		if (!ret)
+			ret = pace(&h, false);
+	}
+	if (!ret)
+		ret = pace(&h, true);
+	put_le64(buf, to);
+	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
+		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone)
+			ret = engine_send(d, i, DSM_MSG_HANDOVER, 0, 0, buf, sizeof(buf));
+	if (ret) {
+		pr_err("dsm: node %u: handing over to node %u failed after %llu of %llu pages: %s",
+		       d->cfg.node, to, (unsigned long long)h.done, (unsigned long long)h.total,
+		       strerror(-ret));
+		return ret;
+	}
+	/* Our own view: nothing is ours any more. */
+	for (uint64_t i = 0; i < d->npages; i++)
+		if (d->home[i] == d->cfg.node)
+			d->home[i] = (uint8_t)to;
+	return 0;
+}
+
+int dsm_depart(struct dsm *d)
+{
+	for (unsigned i = 0; i < d->cfg.nnodes; i++)
+		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone)
+			engine_send(d, i, DSM_MSG_BYE, 0, 0, NULL, 0);
+	return 0;
+}
+
+/* --- the nodes that stay (engine thread) --------------------------------------- */
+
+static int install(struct dsm *d, uint64_t page, const void *data, bool writable)
+{
+	int ret;
+
+	if (d->proto.page[page].state != DSM_INVALID)
+		return -EEXIST;
+	ret = uffd_copy(d->uffd, d->vm + (page << DSM_PAGE_SHIFT), data, DSM_PAGE_SIZE, !writable);
+	if (ret)
+		return ret;
+	d->proto.page[page].state = writable ? DSM_MODIFIED : DSM_SHARED;
+	stat_add(&d->st.pages_received, 1);
+	return 0;
+}
+
+/* XFER: we are the page's new home; its directory entry as it is. */
+static const char *take_dir(struct dsm *d, unsigned from, uint64_t page, const uint8_t *p)
+{
+	struct dsm_dir *dir = &d->proto.dir[page];
+	uint64_t sharers = get_le64(p), self = 1ull << d->cfg.node;
+	uint8_t owner = p[8], state = d->proto.page[page].state;
+
+	if (d->home[page] != from)
+		return "xfer of a page the sender does not home";
+	if ((owner != DSM_NODE_NONE && (owner >= d->cfg.nnodes || sharers)) ||
+	    (owner == DSM_NODE_NONE && !(sharers & self)) || (sharers & (1ull << from)))
+		return "xfer with an impossible directory entry";
+	if ((owner == d->cfg.node && state != DSM_MODIFIED && state != DSM_INVALID) ||
+	    (owner != d->cfg.node && owner != DSM_NODE_NONE && state != DSM_INVALID))
+		return "xfer that disagrees with our copy";
+	*dir = (struct dsm_dir){ .owner = owner,
+				 .sharers = sharers,
+				 .last_served = (uint8_t)d->cfg.node };
+	return NULL;
+}
+
+/* PUSH: contents for the new home (after its XFER), or a writeback to the home. */
+static const char *take_page(struct dsm *d, unsigned from, const struct dsm_msg *m)
+{
+	struct dsm_dir *dir = &d->proto.dir[m->page];
+	bool to_new_home = m->flags & DSM_MF_PUSH_HOME;
+	int ret;
+
+	if (to_new_home) {
+		if (d->home[m->page] != from)
+			return "push to a new home of a page the sender does not home";
+		ret = install(d, m->page, m->payload, dir->owner == d->cfg.node);
+	} else {
+		if (d->home[m->page] != d->cfg.node || dir->owner != from)
+			return "writeback of a page the sender does not own here";
+		ret = install(d, m->page, m->payload, true);
+		if (!ret) {
+			dir->owner = (uint8_t)d->cfg.node;
+			dir->sharers = 0;
+		}
+	}
+	if (ret) {
+		stat_add(&d->local_errors, 1);
+		pr_err("dsm: node %u: page %llu from departing node %u: %s", d->cfg.node,
+		       (unsigned long long)m->page, from, strerror(-ret));
+	}
+	return NULL;
+}
+
+/* HANDOVER: the sender's pages are `to`'s now, and it holds no copy of ours. */
+static const char *take_over(struct dsm *d, unsigned from, const struct dsm_msg *m)
+{
+	uint64_t to = get_le64(m->payload), stale = 0;
+
+	if (to >= d->cfg.nnodes || to == from)
+		return "handover to an impossible node";
+	for (uint64_t i = 0; i < d->npages; i++) {
+		if (d->home[i] == from)
+			d->home[i] = (uint8_t)to;
+		if (d->home[i] != d->cfg.node)
+			continue;
+		d->proto.dir[i].sharers &= ~(1ull << from);
+		stale += d->proto.dir[i].owner == from;
+	}
+	if (stale)
+		return "handover with pages it still owns";
+	pthread_mutex_lock(&d->lock);
+	d->departed_mask |= 1ull << from;
+	pthread_mutex_unlock(&d->lock);
+	pr_info("dsm: node %u: node %u handed its pages over to node %u", d->cfg.node, from,
+		(unsigned)to);
+	return NULL;
+}
+
+int handover_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m, const char **why)
+{
+	if (m->type != DSM_MSG_HANDOVER && m->page >= d->npages)
+		*why = "page outside the region";
+	else if (m->type == DSM_MSG_XFER)
+		*why = take_dir(d, peer, m->page, m->payload);
+	else if (m->type == DSM_MSG_PUSH)
+		*why = take_page(d, peer, m);
+	else
+		*why = take_over(d, peer, m);
+	return *why ? -EPROTO : 0;
+}
