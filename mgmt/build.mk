@@ -24,8 +24,9 @@ test-sim-qemu_SRCS := tests/unit/test-sim-qemu.c mgmt/sim/qemu.c
 test-sim-image_SRCS := tests/unit/test-sim-image.c mgmt/sim/image.c $(LIB_SRCS)
 test-sim-image_LIBS := -lsodium
 UNIT_TESTS += test-sim-pxe
-test-sim-pxe_SRCS := tests/unit/test-sim-pxe.c mgmt/sim/ipxe.c mgmt/sim/pxe.c mgmt/sim/qemu.c $(LIB_SRCS)
-test-sim-pxe_LIBS := -lmicrohttpd
+test-sim-pxe_SRCS := tests/unit/test-sim-pxe.c mgmt/sim/ipxe.c mgmt/sim/pxe.c mgmt/sim/qemu.c \
+	mgmt/sim/opts.c mgmt/launch/vcspec.c mgmt/launch/guest-check.c mgmt/vc/vc.c $(LIB_SRCS)
+test-sim-pxe_LIBS := -lmicrohttpd -ljansson
 
 # Virtual computer descriptions (JSON, parsed with jansson).
 MGMT_VC_SRCS := mgmt/vc/vc.c

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "mgmt/sim/ipxe.h"
+#include "mgmt/sim/opts.h"
 #include "mgmt/sim/pxe.h"
 #include "mgmt/sim/qemu.h"
 
@@ -267,6 +268,62 @@ static void server_serves_and_logs(void **state)
 	rmdir(dir);
 }
 
+/* Parses a NULL-terminated argument list after "sim"; err holds the message. */
+static int parse(struct sim_opts *o, char *err, size_t errlen, ...)
+{
+	static char *argv[16];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)"sim";
+	va_start(ap, errlen);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	err[0] = '\0';
+	return sim_opts_parse(argc, argv, o, err, errlen);
+}
+
+static void options(void **state)
+{
+	struct sim_opts o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--", "true", NULL), 0);
+	assert_false(o.pxe);
+	assert_int_equal(parse(&o, err, sizeof(err), "--pxe", "--pxe-rom", "/r/e.rom", "--pxe-port",
+			       "8080", "--", "true", NULL),
+			 0);
+	assert_true(o.pxe);
+	assert_string_equal(o.pxe_rom, "/r/e.rom");
+	assert_int_equal(o.pxe_port, 8080);
+	/* VC mode boots over the network as well. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--pxe", "--kernel", "/k", NULL), 0);
+	assert_true(o.pxe && o.vc_mode);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--pxe-rom", "/r/e.rom", "--", "true", NULL),
+			 -EINVAL);
+	assert_string_equal(err, "--pxe-rom: only with --pxe");
+	assert_int_equal(parse(&o, err, sizeof(err), "--pxe-port", "80", "--", "true", NULL),
+			 -EINVAL);
+	assert_string_equal(err, "--pxe-port: only with --pxe");
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "--pxe", "--pxe-rom", "e.rom", "--", "true", NULL),
+		-EINVAL);
+	assert_non_null(strstr(err, "--pxe-rom: 'e.rom' is not an absolute path"));
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "--pxe", "--pxe-rom", "/a,b.rom", "--", "true", NULL),
+		-EINVAL);
+	assert_non_null(strstr(err, "without commas"));
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "--pxe", "--pxe-port", "0", "--", "true", NULL),
+		-EINVAL);
+	assert_non_null(strstr(err, "--pxe-port: '0' is not a whole number from 1 to 65535"));
+	assert_int_equal(
+		parse(&o, err, sizeof(err), "--pxe", "--pxe-port", "65536", "--", "true", NULL),
+		-EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +335,7 @@ int main(void)
 		cmocka_unit_test(qemu_boots_from_the_boot_nic),
 		cmocka_unit_test(missing_rom_is_refused),
 		cmocka_unit_test(server_serves_and_logs),
+		cmocka_unit_test(options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
