@@ -13,10 +13,12 @@
 # took during each timed phase, and the two-node run's hottest pages named
 # from build/guest/System.map. The consoles are kept in build/test-logs/bench/.
 #
-#   CVMM_TP_LOCAL_OPS      local ops per thread, both runs (default 1000000)
+#   CVMM_TP_LOCAL_OPS      local ops per thread, both runs (default 3000000)
 #   CVMM_TP_SHARED_OPS     shared ops per thread on 1 node (default 1000000)
-#   CVMM_TP_SHARED_OPS_K   shared ops per thread on K nodes (default 300: every
+#   CVMM_TP_SHARED_OPS_K   shared ops per thread on K nodes (default 500: every
 #                          op there moves pages between the nodes, ~ms each)
+# Both runs hold the sim lock together, so that they run back to back.
+[ -n "$CVMM_TP_LOCKED" ] || exec env CVMM_TP_LOCKED=1 flock /tmp/cvmm-sim.lock "$0" "$@"
 top=$(cd "$(dirname "$0")/.." && pwd)
 cvmm=$top/build/bin/cvmm
 guest=$top/build/guest
@@ -24,9 +26,9 @@ dir=$top/build/test-tmp
 logs=$top/build/test-logs/bench
 mkdir -p "$dir" "$logs"
 [ -f "$guest/bzImage" ] || { echo "vc-throughput-bench: no guest (make guest)" >&2; exit 1; }
-local_ops=${CVMM_TP_LOCAL_OPS:-1000000}
+local_ops=${CVMM_TP_LOCAL_OPS:-3000000}
 shared_ops=${CVMM_TP_SHARED_OPS:-1000000}
-shared_ops_k=${CVMM_TP_SHARED_OPS_K:-300}
+shared_ops_k=${CVMM_TP_SHARED_OPS_K:-500}
 
 say() { echo "vc-throughput-bench: $*"; }
 
@@ -45,7 +47,7 @@ run() {
 }
 JSON
 	n=$(grep -o '"id"' "$vc" | wc -l)
-	flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes "$n" --node-cpus 2 --node-mem 2G \
+	"$cvmm" sim --nodes "$n" --node-cpus 2 --node-mem 2G \
 		--kvm-amd npt=0 --all --timeout 1200 -- \
 		sh "$top/bench/lib/vc-node.sh" "$vc" 1100 2>&1 |
 		while IFS= read -r line; do
