@@ -1,51 +1,79 @@
 #!/bin/bash
-# cvmm run --nodes 2 (local mode) inside one emulated node: the two nodes of a
-# virtual computer as two processes on one KVM host, the DSM between them
-# over TCP loopback. Every vCPU is on node 0; node 1 homes the upper half of
-# guest memory. The guest must boot and pass its workloads, the console must
-# carry the guest only, and node 1's output must come prefixed on stderr.
+# cvmm run --nodes 2 --cpus 2 (local mode) inside one emulated node: the two
+# nodes of a virtual computer as two processes on one KVM host, the DSM
+# between them over TCP loopback, one vCPU on each. The guest boots on node
+# 0's vCPU (maxcpus=1); its init brings CPU 1 online on node 1, prints one
+# NUMA node per cluster node, and runs its workloads on both. `--check`
+# compares that with the VC and passes; the console carries the guest only,
+# node 1's output comes prefixed on stderr.
+#
+# Then one failure path of --check end to end, cheap (a boot to init): the
+# same VC booted with maxcpus=1 and no `online` step shows 1 CPU of 2, and
+# cvmm run must exit with the wrong-CPU-count status, 11, saying so.
 . "$(dirname "$0")/../lib/tap.sh"
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
-# The description must be readable inside the node: put it in this tree.
-dir=$CVMM_TOP/build/test-tmp
-mkdir -p "$dir"
-vc=$dir/run-local.$$.json
-out=$(mktemp)
-err=$(mktemp)
-trap 'rm -f "$out" "$err" "$vc"' EXIT
-cat >"$vc" <<JSON
-{
-  "name": "run-local",
-  "guest": {
-    "kernel": "$guest/bzImage",
-    "initrd": "$guest/initrd.cpio.gz",
-    "cmdline": "console=ttyS0 panic=-1 cvmm.test=memory,locks"
-  },
-  "nodes": [
-    { "id": 0, "address": "node0", "cpus": [0, 1], "memory": "512M" },
-    { "id": 1, "address": "node1", "cpus": [], "memory": "512M" }
-  ]
-}
-JSON
+out=$CVMM_TOP/build/test-logs/sim/run-local.out
+mkdir -p "$(dirname "$out")"
 
-"$cvmm" sim --nodes 1 --node-cpus 2 --node-mem 3G --kvm-amd npt=0 --timeout 900 -- \
-	cvmm run --nodes 2 --vc "$vc" --stats --timeout 800 >"$out" 2>"$err"
+# Both runs in one emulated node; each run's stdout, stderr and status come
+# back on the node's stdout, every line tagged with the run and the stream.
+base="cvmm run --nodes 2 --cpus 2 --kernel $guest/bzImage --initrd $guest/initrd.cpio.gz --check"
+good="console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,locks cvmm.ops=${CVMM_RUN_LOCAL_OPS:-60}"
+bad="console=ttyS0 panic=-1 maxcpus=1"
+tagged() { # NAME COMMAND: runs it in the node; its lines come back as NAME-out/NAME-err
+	echo "t=\$(date +%s); $2 </dev/null >/tmp/$1.out 2>/tmp/$1.err; echo \"$1-status: \$?\";" \
+		"echo \"$1-secs: \$((\$(date +%s) - t))\";" \
+		"sed 's/^/$1-out: /' /tmp/$1.out; sed 's/^/$1-err: /' /tmp/$1.err;"
+}
+start=$(date +%s)
+flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 1 --node-cpus 2 --node-mem 3G --kvm-amd npt=0 \
+	--timeout 1200 -- sh -c "$(tagged good "$base --stats --timeout 800 --append '$good'")
+		$(tagged bad "$base --timeout 300 --append '$bad'")" >"$out" 2>&1
 rc=$?
-ok $rc "cvmm run --nodes 2 exits 0: the guest powered off, node 1 left cleanly (status $rc)"
-grep -q "^cvmm-guest: cpus=2 online=0-1" "$out"
-ok $? "the guest booted to init with its 2 vCPUs, its console on stdout"
-grep -q "^cvmm-guest-test: memory: PASS threads=2" "$out"
-ok $? "memory workload self-verifies on DSM-backed memory"
-grep -q "^cvmm-guest-test: locks: PASS threads=2" "$out"
-ok $? "lock workload self-verifies"
-! grep -q "node1" "$out"
+secs=$(($(date +%s) - start))
+
+# The guest's console lines end in CR LF.
+has() { tr -d '\r' <"$out" | grep -qE "$1"; }
+status() { sed -n "s/^$1-status: //p" "$out"; }
+# num REGEX: the number captured by REGEX's group on the first line it matches.
+num() { tr -d '\r' <"$out" | sed -nE "s/^$1.*/\1/p" | head -n 1; }
+positive() { [ -n "$1" ] && [ "$1" -gt 0 ]; }
+
+[ $rc = 0 ] && [ "$(status good)" = 0 ]
+ok $? "cvmm run --nodes 2 --cpus 2 --check exits 0: the guest powered off, node 1 left cleanly (status $(status good), $(sed -n 's/^good-secs: //p' "$out")s; sim $rc, ${secs}s in all)"
+has "^good-err: cvmm run: check: passed: 2 vCPUs online, node0 cpus=0 node1 cpus=1, init done status=0$"
+ok $? "--check: $(sed -n 's/^good-err: cvmm run: check: //p' "$out")"
+has "^good-out: cvmm-guest: init " && has "^good-out: cvmm-guest: online cpus=0-1 "
+ok $? "the guest booted to init on its console (stdout) and brought CPU 1 online: $(tr -d '\r' <"$out" | sed -n 's/^good-out: cvmm-guest: online //p')"
+has "^good-out: cvmm-guest: node0 cpus=0$" && has "^good-out: cvmm-guest: node1 cpus=1$"
+ok $? "one guest NUMA node per cluster node: node0 has CPU 0, node1 CPU 1"
+has "^good-out: cvmm-guest-test: memory: PASS threads=2"
+ok $? "memory workload on both nodes self-verifies on DSM-backed memory"
+has "^good-out: cvmm-guest-test: locks: PASS threads=2"
+ok $? "lock workload on both nodes self-verifies"
+! has "^good-out: (node1: |cvmm node: node1)"
 ok $? "nothing of node 1 on the console"
-fetched=$(sed -n 's/^cvmm node: node0 stats: .*remote fetches \([0-9]*\);.*/\1/p' "$err")
-sent=$(sed -n 's/^node1: cvmm node: node1 stats: .*pages in [0-9]* out \([0-9]*\);.*/\1/p' "$err")
-[ -n "$fetched" ] && [ "$fetched" -gt 0 ]
-ok $? "node 0 fetched pages homed on node 1 (${fetched:-none})"
-[ -n "$sent" ] && [ "$sent" = "$fetched" ]
-ok $? "node 1, its output prefixed node1: on stderr, sent exactly those pages (${sent:-none})"
-[ "$tap_failed" = 0 ] || { diag_file "$out" 30; diag_file "$err" 40; }
+[ "$(num 'good-err: node1: hypercall cpu_start calls=([0-9]+)')" = 0 ] &&
+	positive "$(num 'good-err: hypercall cpu_start calls=([0-9]+)')"
+ok $? "CPU 1 was started by node 0's PV start hypercall, routed to node 1's process"
+fetched0=$(num 'good-err: cvmm node: node0 stats: .*remote fetches ([0-9]+);')
+fetched1=$(num 'good-err: node1: cvmm node: node1 stats: .*remote fetches ([0-9]+);')
+positive "$fetched0" && positive "$fetched1"
+ok $? "both nodes ran on each other's memory: node 0 fetched $fetched0 pages, node 1 (its output prefixed node1: on stderr) $fetched1"
+recv1=$(num 'good-err: node1: cluster node1 interrupts local=[0-9]+ sent=[0-9]+ received=([0-9]+)')
+positive "$recv1"
+ok $? "interrupts crossed from node 0 to node 1 ($recv1 received)"
+
+[ "$(status bad)" = 11 ]
+ok $? "--check, maxcpus=1 without the online step: exit 11, wrong CPU count (status $(status bad), $(sed -n 's/^bad-secs: //p' "$out")s)"
+has "^bad-err: cvmm run: error: check: wrong CPU count: expected 2 vCPUs online, the guest showed 1 online \(0\) \(status 11\)$"
+ok $? "one line says what was expected and what the guest showed: $(sed -n 's/^bad-err: cvmm run: error: check: //p' "$out")"
+
+if [ "$tap_failed" = 0 ]; then
+	tr -d '\r' <"$out" | grep -E "cvmm-guest: (init|online|done)|check:|stats:" | sed 's/^/# /'
+else
+	diag_file "$out" 80
+fi
+echo "# output: $out"
 tap_done
