@@ -274,6 +274,7 @@ static void engine_recv(void *arg, unsigned peer, const struct dsm_msg *m)
 		quiesce_recv(d, peer, m);
 		return;
 	case DSM_MSG_XFER:
+	case DSM_MSG_XFER_ZERO:
 	case DSM_MSG_PUSH:
 	case DSM_MSG_HANDOVER: {
 		const char *why = NULL;

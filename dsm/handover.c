@@ -5,7 +5,9 @@
  * kept so by the caller (no vCPU runs anywhere), dsm_handover(d, to):
  *   - gives every page L homes to node `to`: XFER carries its directory
  *     entry (owner, sharers, with L removed), then PUSH_HOME its contents if
- *     L held the only valid copy or `to` held none;
+ *     L held the only valid copy or `to` held none; a run of pages that only
+ *     L holds and that are all zero (most of a guest's memory, untouched)
+ *     goes as one XFER_ZERO, which `to` allocates zeroed;
  *   - gives every page L owns (MODIFIED) but another node homes back to its
  *     home: PUSH, a writeback;
  *   - then tells every node HANDOVER: from now on `to` homes L's pages, and
@@ -20,6 +22,7 @@
  * quiesced DSM cannot produce, failing the sender like any protocol error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "cvmm/lib/le.h"
@@ -27,7 +30,7 @@
 #include "dsm/engine.h"
 #include "dsm/uffd.h"
 
-#define BATCH 256 /* pages between two round trips */
+#define BATCH 256 /* messages between two round trips */
 
 /* --- the departing node ------------------------------------------------------ */
 
@@ -35,6 +38,7 @@ struct handover {
 	struct dsm *d;
 	unsigned to;
 	uint64_t sent_to; /* peers sent to since the last round trip */
+	unsigned since;	  /* messages since the last round trip */
 	uint64_t done, total;
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *arg;
@@ -49,17 +53,19 @@ static int send_page(struct handover *h, unsigned peer, uint8_t type, uint16_t f
 		pr_err("dsm: node %u: handing page %llu over to node %u: %s", h->d->cfg.node,
 		       (unsigned long long)page, peer, strerror(-ret));
 	h->sent_to |= 1ull << peer;
+	h->since++;
 	return ret;
 }
 
-/* Every BATCH pages: a round trip to each peer sent to, then the progress. */
+/* Every BATCH messages: a round trip to each peer sent to, then the progress. */
 static int pace(struct handover *h, bool last)
 {
 	uint64_t ns;
 	int ret = 0;
 
-	if (!last && (h->done % BATCH || !h->done))
+	if (!last && h->since < BATCH)
 		return 0;
+	h->since = 0;
 	for (unsigned i = 0; i < h->d->cfg.nnodes && !ret; i++)
 		if (h->sent_to & (1ull << i))
 			ret = dsm_echo(h->d, i, 0, 0, &ns);
@@ -98,6 +104,24 @@ static int give_home(struct handover *h, uint64_t page)
 	return ret;
 }
 
+static bool zero_page(const struct dsm *d, uint64_t page)
+{
+	static const uint8_t zero[DSM_PAGE_SIZE];
+
+	return !memcmp(d->alias + (page << DSM_PAGE_SHIFT), zero, DSM_PAGE_SIZE);
+}
+
+/* How many pages from `page` on L homes, only L holds, and are zero. */
+static uint64_t zero_run(const struct dsm *d, uint64_t page)
+{
+	uint64_t n = 0;
+
+	while (page + n < d->npages && d->home[page + n] == d->cfg.node &&
+	       d->proto.dir[page + n].owner == d->cfg.node && zero_page(d, page + n))
+		n++;
+	return n;
+}
+
 int dsm_handover(struct dsm *d, unsigned to,
 		 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg)
 {
@@ -109,8 +133,13 @@ int dsm_handover(struct dsm *d, unsigned to,
 		return -EINVAL;
 	for (uint64_t i = 0; i < d->npages; i++)
 		h.total += d->home[i] == d->cfg.node || d->proto.page[i].state == DSM_MODIFIED;
-	for (uint64_t i = 0; i < d->npages && !ret; i++) {
-		if (d->home[i] == d->cfg.node)
+	for (uint64_t i = 0, run; i < d->npages && !ret; i++) {
+		if (d->home[i] == d->cfg.node && (run = zero_run(d, i)) > 1) {
+			put_le64(buf, run);
+			ret = send_page(&h, to, DSM_MSG_XFER_ZERO, 0, i, buf, sizeof(buf));
+			h.done += run - 1; /* and 1 below */
+			i += run - 1;
+		} else if (d->home[i] == d->cfg.node)
 			ret = give_home(&h, i);
 		else if (d->proto.page[i].state == DSM_MODIFIED)
 			ret = send_page(&h, d->home[i], DSM_MSG_PUSH, 0, i,
@@ -133,10 +162,12 @@ int dsm_handover(struct dsm *d, unsigned to,
 		       strerror(-ret));
 		return ret;
 	}
-	/* Our own view: nothing is ours any more. */
-	for (uint64_t i = 0; i < d->npages; i++)
+	/* Our own view: nothing is ours any more, and we hold no valid copy. */
+	for (uint64_t i = 0; i < d->npages; i++) {
 		if (d->home[i] == d->cfg.node)
 			d->home[i] = (uint8_t)to;
+		d->proto.page[i].state = DSM_INVALID;
+	}
 	return 0;
 }
 
@@ -182,6 +213,32 @@ static const char *take_dir(struct dsm *d, unsigned from, uint64_t page, const u
 	*dir = (struct dsm_dir){ .owner = owner,
 				 .sharers = sharers,
 				 .last_served = (uint8_t)d->cfg.node };
+	return NULL;
+}
+
+/* XFER_ZERO: count pages from `page` are ours, MODIFIED and zero: allocate them. */
+static const char *take_zero(struct dsm *d, unsigned from, uint64_t page, const uint8_t *p)
+{
+	uint64_t count = get_le64(p);
+
+	if (!count || count > d->npages - page)
+		return "xfer_zero beyond the region";
+	for (uint64_t i = page; i < page + count; i++)
+		if (d->home[i] != from || d->proto.page[i].state != DSM_INVALID)
+			return "xfer_zero of a page the sender does not home, or that we hold";
+	if (fallocate(d->cfg.memfd, 0, (off_t)(page << DSM_PAGE_SHIFT),
+		      (off_t)(count << DSM_PAGE_SHIFT))) {
+		stat_add(&d->local_errors, 1);
+		pr_err("dsm: node %u: allocating pages %llu..%llu from departing node %u: %s",
+		       d->cfg.node, (unsigned long long)page,
+		       (unsigned long long)(page + count - 1), from, strerror(errno));
+		return NULL;
+	}
+	for (uint64_t i = page; i < page + count; i++) {
+		d->proto.page[i].state = DSM_MODIFIED;
+		d->proto.dir[i] = (struct dsm_dir){ .owner = (uint8_t)d->cfg.node,
+						    .last_served = (uint8_t)d->cfg.node };
+	}
 	return NULL;
 }
 
@@ -244,6 +301,8 @@ int handover_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m, const c
 		*why = "page outside the region";
 	else if (m->type == DSM_MSG_XFER)
 		*why = take_dir(d, peer, m->page, m->payload);
+	else if (m->type == DSM_MSG_XFER_ZERO)
+		*why = take_zero(d, peer, m->page, m->payload);
 	else if (m->type == DSM_MSG_PUSH)
 		*why = take_page(d, peer, m);
 	else

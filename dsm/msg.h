@@ -51,6 +51,7 @@ enum dsm_msg_type {
 	DSM_MSG_XFER, /* to the new home: the page's directory; le64 sharers, u8 owner, 7 x 0 */
 	DSM_MSG_PUSH, /* the page; flag PUSH_HOME: to its new home, else to its home (writeback) */
 	DSM_MSG_HANDOVER, /* to all: done; le64: the node that homes my pages now */
+	DSM_MSG_XFER_ZERO, /* to the new home: le64 count pages from this one, mine and all zero */
 	DSM_MSG_MAX
 };
 
@@ -63,6 +64,7 @@ enum dsm_msg_type {
 #define DSM_QUIET_REPLY_LEN 40 /* QUIET_REPLY payload */
 #define DSM_CSUM_REPLY_LEN  24 /* CSUM_REPLY payload */
 #define DSM_XFER_LEN	    16 /* XFER payload */
+#define DSM_XFER_ZERO_LEN   8  /* XFER_ZERO payload */
 
 struct dsm_msg {
 	uint8_t type;

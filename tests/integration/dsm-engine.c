@@ -289,7 +289,20 @@ static void *quiesce_sum(void *arg)
 	return NULL;
 }
 
-/* Node 2 of 3 hands over to node 1 with pages it homes, owns and shares. */
+/*
+ * Node 2 of 3 hands over to node 1. The region is 4 x PAGES: quarters homed
+ * by nodes 0, 1, 2, 0. The incrementers touch the first PAGES pages (node
+ * 0's); in node 2's quarter, page 2P+1 is shared by node 0, page 2P+8 owned
+ * by node 1, page 2P+13 written by node 2, and the rest is untouched zero
+ * (runs that go as XFER_ZERO); node 2 also owns page P-1 of node 0's.
+ */
+#define HP (2 * PAGES) /* first page of node 2's quarter */
+
+static uint8_t *page_of(struct lnode *n, unsigned p)
+{
+	return n->r.mem + (size_t)p * DSM_PAGE_SIZE;
+}
+
 static void handover_case(void)
 {
 	struct dsm_loop_fabric *f = dsm_loop_fabric_new(3);
@@ -297,12 +310,12 @@ static void handover_case(void)
 	uint64_t before[2] = { 0 }, after[2] = { 0 };
 	struct lnode n[3];
 	pthread_t t[3][THREADS];
-	char what[160];
+	char what[200];
 	int ok = 1;
 
 	for (unsigned i = 0; i < 3; i++) {
 		n[i] = (struct lnode){ .id = i, .nnodes = 3, .fabric = f };
-		if (region_new(&n[i].r, PAGES))
+		if (region_new(&n[i].r, 4 * PAGES))
 			ok = 0;
 	}
 	if (!ok || !start_nodes(n, 3)) {
@@ -315,24 +328,26 @@ static void handover_case(void)
 	for (unsigned i = 0; i < 3; i++)
 		for (unsigned j = 0; j < THREADS; j++)
 			pthread_join(t[i][j], NULL);
-	/* node 2 owns a page node 0 homes; node 0 shares one node 2 homes */
-	memset(n[2].r.mem + 15 * DSM_PAGE_SIZE + 64, 0x5a, 64);
-	ok = n[0].r.mem[9 * DSM_PAGE_SIZE + 4000] == 0 && settle(n, 3);
+	memset(page_of(&n[2], PAGES - 1) + 64, 0x5a, 64);
+	memset(page_of(&n[1], HP + 8) + 100, 0x18, 16);
+	memset(page_of(&n[2], HP + 13) + 200, 0x2d, 16);
+	ok = page_of(&n[0], HP + 1)[4000] == 0 && settle(n, 3);
 
 	n[1].app = (struct app_rx *)before;
 	quiesce_sum(&n[1]);
-	ok &= !n[1].ret && before[1] == PAGES;
+	ok &= !n[1].ret && before[1] == PAGES + 2;
 	snprintf(what, sizeof(what),
 		 "handover: quiesced, the checksum counts every non-zero page once (%llu of %u)",
-		 (unsigned long long)before[1], PAGES);
+		 (unsigned long long)before[1], PAGES + 2);
 	tap(ok, what);
 
 	ok = !dsm_handover(n[2].d, 1, on_progress, &prog) && !dsm_depart(n[2].d);
 	snprintf(what, sizeof(what),
-		 "handover: node 2 handed %llu pages over to node 1 (progress %llu/%llu in %u calls)",
+		 "handover: node 2 handed %llu pages over to node 1 (progress %llu/%llu in %u "
+		 "calls)",
 		 (unsigned long long)prog.total, (unsigned long long)prog.done,
 		 (unsigned long long)prog.total, prog.calls);
-	ok &= prog.calls > 0 && prog.done == prog.total && prog.total >= PAGES / 4;
+	ok &= prog.calls > 0 && prog.done == prog.total && prog.total >= PAGES + 1;
 	tap(ok, what);
 	dsm_destroy(n[2].d);
 	region_free(&n[2].r);
@@ -346,17 +361,22 @@ static void handover_case(void)
 	for (unsigned i = 0; i < 2; i++) /* 3 nodes' increments, read on the 2 that stay */
 		for (unsigned p = 0; p < PAGES; p++)
 			for (unsigned k = 0; k < 4; k++)
-				ok &= ((uint64_t *)(n[i].r.mem + p * DSM_PAGE_SIZE))[k] ==
+				ok &= ((uint64_t *)page_of(&n[i], p))[k] ==
 				      (uint64_t)THREADS * INCS / PAGES * (k == 3 ? 3 : 1);
-	for (unsigned i = 0; i < 2; i++)
-		for (unsigned b = 64; b < 128; b++)
-			ok &= n[i].r.mem[15 * DSM_PAGE_SIZE + b] == 0x5a;
+	for (unsigned i = 0; i < 2; i++) {
+		ok &= page_of(&n[i], PAGES - 1)[64] == 0x5a &&
+		      page_of(&n[i], PAGES - 1)[127] == 0x5a;
+		ok &= page_of(&n[i], HP + 8)[100] == 0x18 && page_of(&n[i], HP + 13)[215] == 0x2d;
+		ok &= page_of(&n[i], HP + 5)[5] == 0 && page_of(&n[i], HP + 15)[4095] == 0;
+	}
 	tap(ok, "handover: every page reads the same on the two nodes that stay");
 
-	n[0].r.mem[9 * DSM_PAGE_SIZE + 8] = 0x77; /* homed by node 2 before, node 1 now */
-	ok = n[1].r.mem[9 * DSM_PAGE_SIZE + 8] == 0x77;
-	n[1].r.mem[10 * DSM_PAGE_SIZE + 8] = 0x66;
-	ok &= n[0].r.mem[10 * DSM_PAGE_SIZE + 8] == 0x66;
+	page_of(&n[0], HP + 1)[8] = 0x77; /* homed by node 2 before, node 1 now */
+	ok = page_of(&n[1], HP + 1)[8] == 0x77;
+	page_of(&n[0], HP + 6)[8] = 0x66; /* a zero page node 1 took as XFER_ZERO */
+	ok &= page_of(&n[1], HP + 6)[8] == 0x66;
+	page_of(&n[1], HP + 13)[8] = 0x55;
+	ok &= page_of(&n[0], HP + 13)[8] == 0x55;
 	tap(ok, "handover: the new home serves reads and writes of the pages it took");
 
 	for (unsigned i = 0; i < 2; i++) {
