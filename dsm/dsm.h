@@ -51,6 +51,17 @@ struct dsm_config {
 	/* loop: the in-process fabric shared by all nodes (dsm_loop_fabric_new). */
 	struct dsm_loop_fabric *fabric;
 
+	/*
+	 * Hot-add (tcp only): `absent` are nodes that are not there at start;
+	 * they may join later, each once, and are neither waited for nor
+	 * failed meanwhile. `joining`: this node joins a DSM that runs, and
+	 * connects to every node not absent. Every node computes the same home
+	 * map at start (the HELLO checks it), so a node joins before the homes
+	 * change (a hand-over).
+	 */
+	uint64_t absent;
+	bool joining;
+
 	unsigned connect_timeout_ms; /* 0: 10000 */
 	unsigned peer_timeout_ms;    /* silence after which a peer is failed; 0: 1500 */
 	/*
@@ -72,6 +83,8 @@ struct dsm_config {
 	 * long: page faults wait while it runs. NULL: such messages are dropped.
 	 */
 	void (*on_app_msg)(void *arg, unsigned peer, const void *data, unsigned len);
+	/* Called on the DSM's thread when an absent node joined. May be NULL. */
+	void (*on_peer_joined)(void *arg, unsigned peer);
 	void *cb_arg;
 };
 

@@ -317,6 +317,20 @@ static void engine_coherence(struct dsm *d, unsigned peer, const struct dsm_msg 
 	engine_apply(d, &acts, m->payload);
 }
 
+/* An absent node joined (hot-add): from now on it is a peer like the others. */
+static void engine_peer_up(void *arg, unsigned peer)
+{
+	struct dsm *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	d->peer[peer].absent = false;
+	d->peer[peer].last_rx_ms = d->peer[peer].last_tx_ms = now_ms();
+	pthread_mutex_unlock(&d->lock);
+	pr_info("dsm: node %u: node %u joined", d->cfg.node, peer);
+	if (d->cfg.on_peer_joined)
+		d->cfg.on_peer_joined(d->cfg.cb_arg, peer);
+}
+
 static void engine_link_down(void *arg, unsigned peer, int err, const char *field, const char *what)
 {
 	struct dsm *d = arg;
@@ -363,7 +377,7 @@ static void engine_tick(struct dsm *d)
 	for (unsigned i = 0; i < d->cfg.nnodes; i++) {
 		struct dsm_peer *p = &d->peer[i];
 
-		if (i == d->cfg.node || p->failed || p->gone)
+		if (i == d->cfg.node || p->failed || p->gone || p->absent)
 			continue;
 		if (now - __atomic_load_n(&p->last_tx_ms, __ATOMIC_RELAXED) >= PING_MS)
 			engine_send(d, i, DSM_MSG_PING, 0, 0, NULL, 0);
@@ -589,6 +603,12 @@ int dsm_start(struct dsm *d)
 			return -EINVAL;
 		}
 	}
+	if ((d->cfg.absent || d->cfg.joining) && strcmp(d->cfg.transport, "tcp")) {
+		pr_err("dsm: node %u: nodes that join later need the tcp transport", d->cfg.node);
+		return -EOPNOTSUPP;
+	}
+	for (i = 0; i < d->cfg.nnodes; i++)
+		d->peer[i].absent = i != d->cfg.node && (d->cfg.absent & (1ull << i));
 	ret = dsm_proto_init(&d->proto, d->cfg.node, d->cfg.nnodes, d->npages, d->home);
 	if (ret)
 		return ret;
@@ -613,7 +633,10 @@ int dsm_start(struct dsm *d)
 			   .nnodes = d->cfg.nnodes,
 			   .npages = d->npages,
 			   .config_hash = config_hash(d) },
-		.handler = { .recv = engine_recv, .down = engine_link_down, .arg = d },
+		.handler = { .recv = engine_recv,
+			     .down = engine_link_down,
+			     .up = engine_peer_up,
+			     .arg = d },
 	};
 	ret = d->tp.ops->open(&d->tp);
 	if (ret)
@@ -678,7 +701,8 @@ int dsm_leave(struct dsm *d, unsigned timeout_ms)
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		for (waiting = 0, i = 0; i < d->cfg.nnodes; i++)
-			waiting += i != d->cfg.node && !d->peer[i].bye && !d->peer[i].failed;
+			waiting += i != d->cfg.node && !d->peer[i].bye && !d->peer[i].failed &&
+				   !d->peer[i].absent;
 		if (!waiting)
 			break;
 		if (pthread_cond_timedwait(&d->cond, &d->lock, &dl) == ETIMEDOUT) {

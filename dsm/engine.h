@@ -29,6 +29,7 @@ struct dsm_peer {
 	bool failed; /* written by the engine thread; read under lock */
 	bool bye;    /* it needs nothing more from us */
 	bool gone;   /* closed after its BYE */
+	bool absent; /* not there yet (dsm_config.absent): may join later */
 	uint64_t last_rx_ms;
 	uint64_t last_tx_ms; /* atomic: senders on any thread */
 };

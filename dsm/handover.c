@@ -154,7 +154,8 @@ int dsm_handover(struct dsm *d, unsigned to,
 		ret = pace(&h, true);
 	put_le64(buf, to);
 	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
-		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone)
+		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone &&
+		    !d->peer[i].absent)
 			ret = engine_send(d, i, DSM_MSG_HANDOVER, 0, 0, buf, sizeof(buf));
 	if (ret) {
 		pr_err("dsm: node %u: handing over to node %u failed after %llu of %llu pages: %s",
@@ -174,7 +175,8 @@ int dsm_handover(struct dsm *d, unsigned to,
 int dsm_depart(struct dsm *d)
 {
 	for (unsigned i = 0; i < d->cfg.nnodes; i++)
-		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone)
+		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone &&
+		    !d->peer[i].absent)
 			engine_send(d, i, DSM_MSG_BYE, 0, 0, NULL, 0);
 	return 0;
 }

@@ -50,7 +50,7 @@ enum dsm_msg_type {
 	/* A departing node hands its pages over (dsm/handover.c), quiesced. */
 	DSM_MSG_XFER, /* to the new home: the page's directory; le64 sharers, u8 owner, 7 x 0 */
 	DSM_MSG_PUSH, /* the page; flag PUSH_HOME: to its new home, else to its home (writeback) */
-	DSM_MSG_HANDOVER, /* to all: done; le64: the node that homes my pages now */
+	DSM_MSG_HANDOVER,  /* to all: done; le64: the node that homes my pages now */
 	DSM_MSG_XFER_ZERO, /* to the new home: le64 count pages from this one, mine and all zero */
 	DSM_MSG_MAX
 };

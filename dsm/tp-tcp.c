@@ -8,6 +8,11 @@
  * The connecting side sends HELLO first; the accepting side checks it and
  * answers with its own.
  *
+ * Hot-add: nodes in dsm_config.absent are skipped at set-up, and the
+ * listening socket stays in the epoll set: an absent node that joins later
+ * connects to every node, and progress() accepts it (a joining node
+ * connects to every present node, whatever their ids).
+ *
  * After set-up all sockets are non-blocking. Sends never block the caller
  * (the DSM thread must keep receiving, or two nodes sending to each other
  * could both stall on full socket buffers): what the kernel does not take
@@ -50,10 +55,14 @@ struct tcp_peer {
 	size_t in_len;
 };
 
+#define LISTEN_TAG DSM_MAX_NODES /* the listening socket's tag in the epoll set */
+#define JOIN_MS	   2000		 /* for a late joiner's HELLO */
+
 struct tcp_priv {
 	int ep;
 	int listen_fd;
 	bool own_listen;
+	uint64_t may_join; /* absent nodes that have not joined yet */
 	struct tcp_peer peer[DSM_MAX_NODES];
 };
 
@@ -296,13 +305,72 @@ static int accept_peers(struct dsm_transport *tp, unsigned count, uint64_t deadl
 	return 0;
 }
 
+static void peer_down(struct dsm_transport *tp, unsigned peer, int err, const char *field,
+		      const char *what);
+
+/* A connected peer (HELLO exchanged) joins the epoll set, non-blocking. */
+static int setup_peer(struct tcp_priv *t, unsigned j)
+{
+	struct tcp_peer *p = &t->peer[j];
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = j };
+	int one = 1;
+
+	p->tx_seq = 1; /* HELLO was 1 in each direction */
+	p->rx_seq = 2;
+	p->in = p->in ?: malloc(TCP_RX_BUF);
+	if (!p->in)
+		return -ENOMEM;
+	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, p->fd, &ev))
+		return -errno;
+	return 0;
+}
+
+/* On the DSM thread: an absent node connects to join. */
+static void accept_late(struct dsm_transport *tp)
+{
+	struct tcp_priv *t = tp->priv;
+	unsigned node = 0;
+	int fd, ret;
+
+	fd = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return; /* EAGAIN, or a connection aborted meanwhile */
+	ret = recv_hello(tp, fd, now_ms() + JOIN_MS, "a joining node", &node);
+	if (!ret && !(t->may_join & (1ull << node))) {
+		pr_err("dsm tcp: node %u: node %u may not join (not absent, or joined before)",
+		       tp->hello.node, node);
+		ret = -EPROTO;
+	}
+	if (!ret)
+		ret = send_hello(tp, fd, now_ms() + JOIN_MS);
+	if (ret) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&t->peer[node].tx_lock);
+	t->peer[node].fd = fd;
+	ret = setup_peer(t, node);
+	pthread_mutex_unlock(&t->peer[node].tx_lock);
+	if (ret) {
+		pr_err("dsm tcp: node %u: node %u joining: %s", tp->hello.node, node,
+		       strerror(-ret));
+		peer_down(tp, node, ret, "connection", "set-up failed");
+		return;
+	}
+	t->may_join &= ~(1ull << node);
+	tp->handler.up(tp->handler.arg, node);
+}
+
 static int tcp_open(struct dsm_transport *tp)
 {
 	const struct dsm_config *cfg = tp->cfg;
 	unsigned self = cfg->node, j;
 	uint64_t deadline = now_ms() + (cfg->connect_timeout_ms ?: 10000);
 	struct tcp_priv *t;
-	int ret, one = 1;
+	unsigned accepts = 0;
+	int ret;
 
 	if (!cfg->addrs) {
 		pr_err("dsm tcp: no peer addresses given");
@@ -322,13 +390,19 @@ static int tcp_open(struct dsm_transport *tp)
 	ret = open_listener(tp);
 	if (ret)
 		goto out_close;
-	for (j = 0; j < self; j++) {
+	for (j = 0; j < cfg->nnodes; j++) {
+		if (j == self || (cfg->absent & (1ull << j)))
+			continue;
+		if (j > self && !cfg->joining) {
+			accepts++;
+			continue;
+		}
 		ret = connect_peer(tp, j, deadline);
 		if (ret < 0)
 			goto out_close;
 		t->peer[j].fd = ret;
 	}
-	ret = accept_peers(tp, cfg->nnodes - 1 - self, deadline);
+	ret = accept_peers(tp, accepts, deadline);
 	if (ret)
 		goto out_close;
 
@@ -338,21 +412,18 @@ static int tcp_open(struct dsm_transport *tp)
 		goto out_close;
 	}
 	for (j = 0; j < cfg->nnodes; j++) {
-		struct tcp_peer *p = &t->peer[j];
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = j };
-
-		if (j == self)
+		if (j == self || (cfg->absent & (1ull << j)))
 			continue;
-		p->tx_seq = 1; /* HELLO was 1 in each direction */
-		p->rx_seq = 2;
-		p->in = malloc(TCP_RX_BUF);
-		if (!p->in) {
-			ret = -ENOMEM;
+		ret = setup_peer(t, j);
+		if (ret)
 			goto out_close;
-		}
-		setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
-		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, p->fd, &ev)) {
+	}
+	t->may_join = cfg->absent & ~(1ull << self);
+	if (t->may_join) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = LISTEN_TAG };
+
+		fcntl(t->listen_fd, F_SETFL, fcntl(t->listen_fd, F_GETFL) | O_NONBLOCK);
+		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->listen_fd, &ev)) {
 			ret = -errno;
 			goto out_close;
 		}
@@ -564,6 +635,10 @@ static int tcp_progress(struct dsm_transport *tp)
 		struct tcp_peer *p = &t->peer[peer];
 		int err;
 
+		if (peer == LISTEN_TAG) {
+			accept_late(tp);
+			continue;
+		}
 		if (p->fd < 0)
 			continue;
 		if (ev[i].events & EPOLLOUT)

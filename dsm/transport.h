@@ -37,6 +37,8 @@ struct dsm_tp_handler {
 	 * peer, -EPROTO for a malformed frame (field names it), or -errno.
 	 */
 	void (*down)(void *arg, unsigned peer, int err, const char *field, const char *what);
+	/* An absent peer (dsm_config.absent) connected: it may be sent to from now on. */
+	void (*up)(void *arg, unsigned peer);
 	void *arg;
 };
 

@@ -15,6 +15,8 @@
  *     quiescence the cluster-wide checksum is the same before and after,
  *     every page reads the same on the nodes that stay, the new home serves
  *     writes, and the others leave cleanly without counting it as failed;
+ *   - hot-add over tcp: a node absent at start joins the running DSM, reads
+ *     what was written before and takes part in the increments;
  *   - wire safety over tcp: a fake peer completes the handshake, then sends
  *     one bad frame; the node must name the peer and the field, drop the
  *     peer, and keep its own pages intact.
@@ -86,6 +88,12 @@ struct lnode {
 	struct dsm *d;
 	unsigned hold_us;   /* dsm_config.hold_us */
 	struct app_rx *app; /* receives application messages; NULL: none */
+	/* tcp instead of the loop fabric (join_case) */
+	const char *const *addrs;
+	int lfd;
+	uint64_t absent;
+	bool joining;
+	unsigned homes; /* nodes that home the quarters round-robin; 0: nnodes */
 	int ret;
 };
 
@@ -105,9 +113,12 @@ static void *start_node(void *arg)
 		.memfd = n->r.fd,
 		.vm_addr = n->r.mem,
 		.size = n->r.size,
-		.transport = "loop",
+		.transport = n->addrs ? "tcp" : "loop",
 		.fabric = n->fabric,
-		.listen_fd = -1,
+		.addrs = n->addrs,
+		.listen_fd = n->addrs ? n->lfd : -1,
+		.absent = n->absent,
+		.joining = n->joining,
 		.hold_us = n->hold_us,
 		.on_app_msg = n->app ? app_recv : NULL,
 		.cb_arg = n->app,
@@ -118,7 +129,7 @@ static void *start_node(void *arg)
 	if (!n->ret && n->app)
 		app_attach(n->app, n->d);
 	for (unsigned q = 0; !n->ret && q < 4; q++)
-		n->ret = dsm_set_home(n->d, q * quarter, quarter, q % n->nnodes);
+		n->ret = dsm_set_home(n->d, q * quarter, quarter, q % (n->homes ?: n->nnodes));
 	if (!n->ret)
 		n->ret = dsm_start(n->d);
 	return NULL;
@@ -392,6 +403,73 @@ static void handover_case(void)
 	}
 	tap(ok, "handover: the others leave cleanly; the departed node was not a failure");
 	dsm_loop_fabric_free(f);
+}
+
+/* --- hot-add ------------------------------------------------------------------- */
+
+/*
+ * Node 2 of 3 joins over tcp after nodes 0 and 1 started without it (it was
+ * absent), homing nothing: it reads what was written before, takes part in
+ * the increments, and everyone leaves cleanly.
+ */
+static void join_case(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char addr[3][32];
+	const char *addrs[3] = { addr[0], addr[1], addr[2] };
+	struct lnode n[3];
+	pthread_t t[3][THREADS];
+	int ok = 1;
+
+	for (unsigned i = 0; i < 3; i++) {
+		socklen_t slen = sizeof(sa);
+
+		n[i] = (struct lnode){ .id = i, .nnodes = 3, .addrs = addrs, .homes = 2 };
+		n[i].lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		sa.sin_port = 0;
+		ok &= !bind(n[i].lfd, (struct sockaddr *)&sa, sizeof(sa)) && !listen(n[i].lfd, 4) &&
+		      !getsockname(n[i].lfd, (struct sockaddr *)&sa, &slen) &&
+		      !region_new(&n[i].r, PAGES);
+		snprintf(addr[i], sizeof(addr[i]), "127.0.0.1:%u", ntohs(sa.sin_port));
+	}
+	n[0].absent = n[1].absent = 1u << 2;
+	n[2].joining = true;
+	ok = ok && start_nodes(n, 2);
+	tap(ok, "join: nodes 0 and 1 start over tcp without node 2 (absent)");
+	if (!ok)
+		return;
+	memset(n[0].r.mem + 5 * DSM_PAGE_SIZE + 512, 0x3c, 32);
+	usleep(300 * 1000); /* longer than nothing: an absent node is not failed for its silence */
+
+	start_node(&n[2]);
+	ok = !n[2].ret && n[2].r.mem[5 * DSM_PAGE_SIZE + 512] == 0x3c &&
+	     n[2].r.mem[5 * DSM_PAGE_SIZE + 543] == 0x3c;
+	tap(ok, "join: node 2 joins the running DSM and reads a page written before it came");
+	if (!ok)
+		return;
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < THREADS; j++)
+			pthread_create(&t[i][j], NULL, incrementer, &n[i]);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < THREADS; j++)
+			pthread_join(t[i][j], NULL);
+	ok = settle(n, 3) && counters_add_up(n, 3, THREADS);
+	tap(ok, "join: increments from the 2 first nodes and the joined one add up on every node");
+
+	for (unsigned i = 0; i < 3; i++)
+		pthread_create(&t[i][0], NULL, leave_node, &n[i]);
+	ok = 1;
+	for (unsigned i = 0; i < 3; i++) {
+		pthread_join(t[i][0], NULL);
+		ok &= !n[i].ret && !dsm_failed_peers(n[i].d) && !dsm_local_errors(n[i].d);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		dsm_destroy(n[i].d);
+		region_free(&n[i].r);
+		close(n[i].lfd);
+	}
+	tap(ok, "join: all three leave cleanly; no peer failed");
 }
 
 /* --- application messages --------------------------------------------------- */
@@ -947,9 +1025,10 @@ static void wire_case(enum bad_kind kind, const char *field, const char *name)
 int main(void)
 {
 	log_set_prefix("dsm-engine-test");
-	printf("1..27\n");
+	printf("1..31\n");
 	loop_cluster();
 	handover_case();
+	join_case();
 	app_cluster();
 	hold_case(0, "default window");
 	hold_case(DSM_HOLD_NONE, "DSM_HOLD_NONE");
