@@ -159,14 +159,21 @@ int dsm_send_app(struct dsm *d, unsigned peer, const void *data, unsigned len);
  * dsm_handover: after dsm_quiesce, on a node that leaves: every page it
  * homes goes to node `to` (directory and, where needed, contents), every
  * page it owns goes back to its home, and every node learns the new homes.
- * progress (may be NULL) hears of pages handed over, every 256 and at the
- * end. Then dsm_depart() says goodbye without waiting for the others, and
+ * progress (may be NULL) hears of pages handed over, every 256 messages
+ * and at the end; st (may be NULL) counts them by kind. Then dsm_depart() says goodbye without waiting for the others, and
  * dsm_destroy() ends this node's part; the others go on.
  */
 int dsm_quiesce(struct dsm *d, unsigned timeout_ms);
 int dsm_checksum(struct dsm *d, uint64_t *sum, uint64_t *pages);
+struct dsm_handover_stats {
+	uint64_t pushed;   /* pages whose contents were sent */
+	uint64_t zero;	   /* pages given as runs of zero pages (XFER_ZERO) */
+	uint64_t dir_only; /* pages whose directory entry alone moved */
+	uint64_t messages;
+};
 int dsm_handover(struct dsm *d, unsigned to,
-		 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
+		 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
+		 struct dsm_handover_stats *st);
 int dsm_depart(struct dsm *d);
 
 /* A snapshot of the counters; safe from any thread. */

@@ -42,6 +42,7 @@ struct handover {
 	uint64_t done, total;
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *arg;
+	struct dsm_handover_stats st;
 };
 
 static int send_page(struct handover *h, unsigned peer, uint8_t type, uint16_t flags, uint64_t page,
@@ -54,6 +55,8 @@ static int send_page(struct handover *h, unsigned peer, uint8_t type, uint16_t f
 		       (unsigned long long)page, peer, strerror(-ret));
 	h->sent_to |= 1ull << peer;
 	h->since++;
+	h->st.messages++;
+	h->st.pushed += type == DSM_MSG_PUSH;
 	return ret;
 }
 
@@ -98,6 +101,7 @@ static int give_home(struct handover *h, uint64_t page)
 	put_le64(buf, sharers);
 	buf[8] = owner;
 	ret = send_page(h, to, DSM_MSG_XFER, 0, page, buf, sizeof(buf));
+	h->st.dir_only += !push;
 	if (!ret && push)
 		ret = send_page(h, to, DSM_MSG_PUSH, DSM_MF_PUSH_HOME, page,
 				d->alias + (page << DSM_PAGE_SHIFT), DSM_PAGE_SIZE);
@@ -123,7 +127,8 @@ static uint64_t zero_run(const struct dsm *d, uint64_t page)
 }
 
 int dsm_handover(struct dsm *d, unsigned to,
-		 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg)
+		 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
+		 struct dsm_handover_stats *st)
 {
 	struct handover h = { .d = d, .to = to, .progress = progress, .arg = arg };
 	uint8_t buf[DSM_ROUND_LEN];
@@ -137,6 +142,7 @@ int dsm_handover(struct dsm *d, unsigned to,
 		if (d->home[i] == d->cfg.node && (run = zero_run(d, i)) > 1) {
 			put_le64(buf, run);
 			ret = send_page(&h, to, DSM_MSG_XFER_ZERO, 0, i, buf, sizeof(buf));
+			h.st.zero += run;
 			h.done += run - 1; /* and 1 below */
 			i += run - 1;
 		} else if (d->home[i] == d->cfg.node)
@@ -152,6 +158,8 @@ int dsm_handover(struct dsm *d, unsigned to,
 	}
 	if (!ret)
 		ret = pace(&h, true);
+	if (st)
+		*st = h.st;
 	put_le64(buf, to);
 	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
 		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone &&

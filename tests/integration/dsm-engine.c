@@ -318,6 +318,7 @@ static void handover_case(void)
 {
 	struct dsm_loop_fabric *f = dsm_loop_fabric_new(3);
 	struct progress prog = { 0 };
+	struct dsm_handover_stats hs = { 0 };
 	uint64_t before[2] = { 0 }, after[2] = { 0 };
 	struct lnode n[3];
 	pthread_t t[3][THREADS];
@@ -352,13 +353,18 @@ static void handover_case(void)
 		 (unsigned long long)before[1], PAGES + 2);
 	tap(ok, what);
 
-	ok = !dsm_handover(n[2].d, 1, on_progress, &prog) && !dsm_depart(n[2].d);
+	ok = !dsm_handover(n[2].d, 1, on_progress, &prog, &hs) && !dsm_depart(n[2].d);
 	snprintf(what, sizeof(what),
 		 "handover: node 2 handed %llu pages over to node 1 (progress %llu/%llu in %u "
-		 "calls)",
+		 "calls; "
+		 "%llu pushed, %llu zero, %llu directory only)",
 		 (unsigned long long)prog.total, (unsigned long long)prog.done,
-		 (unsigned long long)prog.total, prog.calls);
+		 (unsigned long long)prog.total, prog.calls, (unsigned long long)hs.pushed,
+		 (unsigned long long)hs.zero, (unsigned long long)hs.dir_only);
 	ok &= prog.calls > 0 && prog.done == prog.total && prog.total >= PAGES + 1;
+	/* zero runs 2P+2..7, 2P+9..12, 2P+14..15; 2P+8 stays node 1's; 2P, 2P+1, 2P+13 pushed */
+	ok &= hs.zero == 12 && hs.dir_only == 1 && hs.pushed >= 4 &&
+	      hs.pushed + hs.zero + hs.dir_only == prog.total;
 	tap(ok, what);
 	dsm_destroy(n[2].d);
 	region_free(&n[2].r);
