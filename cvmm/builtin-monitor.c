@@ -33,12 +33,30 @@ enum {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cvmm monitor [--wait SECONDS] SOCKET COMMAND [ARG]\n"
+	fprintf(f, "usage: cvmm monitor [--wait SECONDS] SOCKET COMMAND [ARG...]\n"
 		   "\n"
 		   "COMMAND: cpu-offline N, cpu-online N, node-leave N, node-join N\n"
-		   "(then waits for the guest's acknowledgement), status SEQ, stats.\n"
+		   "(then waits for the guest's acknowledgement), status SEQ, stats;\n"
+		   "on a node of a virtual computer (cvmm node --monitor) also placement,\n"
+		   "vcpu-move VCPU NODE, rtt NODE [COUNT], checksum, leave NODE.\n"
 		   "Exit status: 0 ok, 1 refused or failed in the guest, 2 usage,\n"
 		   "3 cannot connect, 4 no acknowledgement in time.\n");
+}
+
+/* Prints the "progress" lines at the start of reply as they come; returns what is left. */
+static size_t print_progress(char *reply, size_t have)
+{
+	char *nl;
+
+	while (!strncmp(reply, "progress", 8) && (nl = strchr(reply, '\n'))) {
+		size_t n = (size_t)(nl + 1 - reply);
+
+		fwrite(reply, 1, n, stdout);
+		fflush(stdout);
+		have -= n;
+		memmove(reply, nl + 1, have + 1);
+	}
+	return have;
 }
 
 /* Sends one line and reads the reply up to its last line. */
@@ -52,15 +70,16 @@ static int request(int fd, const char *line, char *reply, size_t len)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (poll(&p, 1, 10000) <= 0)
+		if (poll(&p, 1, 30000) <= 0) /* a vcpu-move waits up to 10 s */
 			return -ETIMEDOUT;
 		n = read(fd, reply + have, len - 1 - have);
 		if (n <= 0)
 			return -EIO;
 		have += (size_t)n;
 		reply[have] = '\0';
+		have = print_progress(reply, have);
 		/* Every reply ends with a line starting ok, error, acked or pending. */
-		if (reply[have - 1] == '\n') {
+		if (have && reply[have - 1] == '\n') {
 			const char *last = reply + have - 1;
 
 			while (last > reply && last[-1] != '\n')
@@ -119,13 +138,21 @@ int cmd_monitor(int argc, char **argv)
 		}
 		i = 3;
 	}
-	if (argc - i < 2 || argc - i > 3 || strlen(argv[i]) >= sizeof(addr.sun_path)) {
+	if (argc - i < 2 || strlen(argv[i]) >= sizeof(addr.sun_path)) {
 		usage(stderr);
 		return MON_USAGE;
 	}
 	strcpy(addr.sun_path, argv[i]);
-	snprintf(line, sizeof(line), "%s%s%s", argv[i + 1], argc - i == 3 ? " " : "",
-		 argc - i == 3 ? argv[i + 2] : "");
+	line[0] = '\0';
+	for (int a = i + 1; a < argc; a++) {
+		size_t used = strlen(line);
+
+		if (snprintf(line + used, sizeof(line) - used, "%s%s", a > i + 1 ? " " : "",
+			     argv[a]) >= (int)(sizeof(line) - used)) {
+			pr_err("command too long");
+			return MON_USAGE;
+		}
+	}
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {

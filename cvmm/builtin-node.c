@@ -27,6 +27,7 @@
 #include "cvmm/hypercall.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/lib/parse.h"
+#include "cvmm/monitor.h"
 #include "cvmm/stats-writer.h"
 #include "dsm/dsm.h"
 #include "mgmt/vc/vc.h"
@@ -36,6 +37,7 @@ struct node_opts {
 	unsigned long id;
 	unsigned long timeout;
 	bool stats;
+	const char *monitor;
 };
 
 struct node {
@@ -49,11 +51,14 @@ struct node {
 	const char *addrs[VC_MAX_NODES];
 	bool stats;
 	struct stats_writer *statsw; /* CVMM_STATS_FILE, or NULL */
+	const char *monitor_path;    /* --monitor SOCKET, or NULL */
+	struct monitor mon;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cvmm node --vc FILE --id I [--timeout SECONDS] [--stats] [-v]\n"
+	fprintf(f, "usage: cvmm node --vc FILE --id I [--timeout SECONDS] [--stats]\n"
+		   "                 [--monitor SOCKET] [-v]\n"
 		   "\n"
 		   "Runs node I of the virtual computer described in FILE (docs/vc.md): joins\n"
 		   "the DSM that keeps guest memory coherent across the nodes, homes this\n"
@@ -86,6 +91,16 @@ static void on_app_msg(void *arg, unsigned peer, const void *data, unsigned len)
 		cluster__on_msg(n->cluster, peer, data, len);
 }
 
+/* On the DSM's thread: a node that joins later (hot-add) is here now. */
+static void on_peer_joined(void *arg, unsigned peer)
+{
+	struct node *n = arg;
+
+	pr_info("node%u: node%u joined the virtual computer", n->id, peer);
+	if (n->cluster)
+		cluster__node_joined(n->cluster, peer);
+}
+
 static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 {
 	struct dsm_config cfg = {
@@ -99,6 +114,9 @@ static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 		.listen_fd = -1,
 		.on_peer_failed = on_peer_failed,
 		.on_app_msg = on_app_msg,
+		.on_peer_joined = on_peer_joined,
+		.absent = n->vc.later_mask & ~(1ull << n->id),
+		.joining = n->vc.node[n->id].later,
 		.cb_arg = n,
 	};
 	int ret;
@@ -117,10 +135,14 @@ static int dsm_join(struct node *n, int memfd, void *map, uint64_t size)
 	stats_writer_set_dsm(n->statsw, n->dsm);
 	if (n->cluster)
 		cluster__set_dsm(n->cluster, n->dsm);
+	/* A node that joins later homes nothing: the boot node serves its NUMA node's memory. */
 	for (unsigned int i = 0; i < n->vc.nnodes && !ret; i++)
-		ret = dsm_set_home(n->dsm, n->vc.node[i].mem_start, n->vc.node[i].mem, i);
+		ret = dsm_set_home(n->dsm, n->vc.node[i].mem_start, n->vc.node[i].mem,
+				   n->vc.node[i].later ? n->vc.cpu_node[0] : i);
 	if (!ret) {
-		pr_info("node%u: joining %u nodes over %s", n->id, n->vc.nnodes, cfg.transport);
+		pr_info("node%u: %s %u nodes over %s", n->id,
+			cfg.joining ? "joining the running virtual computer of" : "joining",
+			n->vc.nnodes, cfg.transport);
 		ret = dsm_start(n->dsm);
 	}
 	if (ret) {
@@ -183,11 +205,16 @@ static void print_hot_pages(const struct node *n)
 }
 
 /* Leaves the DSM once this node needs nothing more; 0 or NODE_PEER_FAILED. */
-static int dsm_finish(struct node *n, unsigned int timeout_ms)
+/*
+ * Leaves the DSM: waits until every peer has finished too, or, for a node
+ * that handed its pages over and leaves a VC that goes on, only says so.
+ */
+static int dsm_finish(struct node *n, unsigned int timeout_ms, bool depart)
 {
 	int ret = 0;
 
-	if (dsm_leave(n->dsm, timeout_ms) || dsm_failed_peers(n->dsm))
+	if ((depart ? dsm_depart(n->dsm) : dsm_leave(n->dsm, timeout_ms)) ||
+	    dsm_failed_peers(n->dsm))
 		ret = NODE_PEER_FAILED;
 	if (dsm_local_errors(n->dsm)) {
 		pr_err("node%u: local DSM operations failed; guest memory is not trustworthy",
@@ -219,6 +246,7 @@ static int attach(struct vm *vm, void *arg)
 		.boot_node = n->vc.cpu_node[0],
 		.ncpus = n->vc.ncpus,
 		.cpu_node = n->vc.cpu_node,
+		.absent = n->vc.later_mask & ~(1ull << n->id),
 	};
 	int ret;
 
@@ -233,6 +261,8 @@ static int attach(struct vm *vm, void *arg)
 		ret = cluster__sync_clock(n->cluster);
 	if (!ret)
 		stats_writer_set_vm(n->statsw, vm);
+	if (!ret && n->monitor_path)
+		ret = monitor__start(&n->mon, vm, n->monitor_path);
 	if (ret) {
 		/* The others must not wait for this node; the DSM must not reach the VM. */
 		vm__request_stop(vm, VM_STOP_KVM);
@@ -246,6 +276,7 @@ static void vm_stopped(struct vm *vm, enum vm_stop stop, void *arg)
 {
 	struct node *n = arg;
 
+	monitor__stop(&n->mon);
 	stats_writer_set_vm(n->statsw, NULL);
 	if (n->cluster)
 		cluster__detach(n->cluster);
@@ -256,7 +287,9 @@ static void vm_stopped(struct vm *vm, enum vm_stop stop, void *arg)
 			cluster__print_stats(n->cluster, stderr);
 	}
 	/* Peers may still need pages homed here: serve them until they leave. */
-	if (n->dsm && dsm_finish(n, 30000))
+	if (stop == VM_STOP_LEFT)
+		pr_info("node%u: left the virtual computer, which goes on without it", n->id);
+	if (n->dsm && dsm_finish(n, 30000, stop == VM_STOP_LEFT))
 		pr_err("node%u: the DSM did not shut down cleanly", n->id);
 }
 
@@ -280,7 +313,7 @@ static int run_memory_node(struct node *n, unsigned int timeout_s)
 	pr_info("node%u: homing %s of guest memory, serving until the other nodes leave", n->id,
 		format_size(n->vc.node[n->id].mem, sz, sizeof(sz)));
 	/* This node runs no vCPU, so it needs nothing: leave now, serve until all have. */
-	ret = dsm_finish(n, timeout_s ? timeout_s * 1000 : UINT_MAX);
+	ret = dsm_finish(n, timeout_s ? timeout_s * 1000 : UINT_MAX, false);
 	guest_mem__exit(&mem);
 	return ret;
 }
@@ -336,13 +369,10 @@ static bool vc_numa(const struct vc *vc, struct numa_topology *t)
 static int parse_opts(int argc, char **argv, struct node_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "vc", required_argument, NULL, 'f' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "vc", required_argument, NULL, 'f' },	     { "id", required_argument, NULL, 'i' },
+		{ "timeout", required_argument, NULL, 't' }, { "stats", no_argument, NULL, 's' },
+		{ "monitor", required_argument, NULL, 'M' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
 	};
 	bool have_id = false;
 	int c;
@@ -370,6 +400,9 @@ static int parse_opts(int argc, char **argv, struct node_opts *o)
 			break;
 		case 's':
 			o->stats = true;
+			break;
+		case 'M':
+			o->monitor = optarg;
 			break;
 		case 'v':
 			log_set_verbose(true);
@@ -407,6 +440,8 @@ int cmd_node(int argc, char **argv)
 	if (!n)
 		return RUN_KVM_FAILURE;
 	n->stats = o.stats;
+	n->monitor_path = o.monitor;
+	n->mon.fd = -1;
 	if (vc_load(o.vc_path, &n->vc, err, sizeof(err))) {
 		pr_err("%s", err);
 		ret = RUN_BAD_INPUT;
@@ -449,7 +484,7 @@ int cmd_node(int argc, char **argv)
 
 		ret = guest__run(&spec);
 		if (n->dsm) /* the boot failed after the DSM started */
-			dsm_finish(n, 5000);
+			dsm_finish(n, 5000, false);
 		cluster__destroy(n->cluster);
 	}
 out:

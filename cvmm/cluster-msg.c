@@ -4,7 +4,9 @@
 
 #include "cvmm/cluster-msg.h"
 #include "cvmm/lib/le.h"
+#include "dsm/msg.h"
 
+#define STATE_HDR     (1 + 4 + 4 + 4 + 2)
 #define IO_FLAG_MMIO  (1u << 0)
 #define IO_FLAG_WRITE (1u << 1)
 
@@ -21,9 +23,17 @@ static const struct {
 	[CL_MSG_STOP] = { "stop", 1 + 4 },
 	[CL_MSG_CLOCK_REQ] = { "clock_req", 1 + 8 },
 	[CL_MSG_CLOCK_REPLY] = { "clock_reply", 1 + 8 + 8 },
+	[CL_MSG_VCPU_INCOMING] = { "vcpu_incoming", 1 + 4 },
+	[CL_MSG_VCPU_STATE] = { "vcpu_state", STATE_HDR }, /* + len bytes of data */
+	[CL_MSG_VCPU_MOVED] = { "vcpu_moved", 1 + 4 + 4 + 4 },
+	[CL_MSG_PAUSE] = { "pause", 1 + 4 },
+	[CL_MSG_PAUSED] = { "paused", 1 + 4 + 4 },
+	[CL_MSG_RESUME] = { "resume", 1 + 4 },
+	[CL_MSG_LEFT] = { "left", 1 },
 };
 
-_Static_assert(1 + 4 + 1 + 1 + 8 + CL_IO_MAX <= CL_MSG_MAX_LEN, "CL_MSG_MAX_LEN too small");
+_Static_assert(STATE_HDR + CL_STATE_CHUNK <= CL_MSG_MAX_LEN, "CL_MSG_MAX_LEN too small");
+_Static_assert(CL_MSG_MAX_LEN <= DSM_APP_MAX, "a monitor message must fit a DSM APP message");
 
 const char *cl_msg_name(enum cl_msg_type type)
 {
@@ -78,10 +88,59 @@ int cl_msg_encode(const struct cl_msg *m, uint8_t *buf)
 	case CL_MSG_CLOCK_REQ:
 		put_le64(p, m->clock.sent);
 		break;
+	case CL_MSG_VCPU_INCOMING:
+		put_le32(p, m->incoming.vcpu);
+		break;
+	case CL_MSG_VCPU_STATE:
+		if (!m->state.len || m->state.len > CL_STATE_CHUNK)
+			return -EINVAL;
+		put_le32(p, m->state.vcpu);
+		put_le32(p + 4, m->state.total);
+		put_le32(p + 8, m->state.offset);
+		put_le16(p + 12, m->state.len);
+		memcpy(p + 14, m->state.data, m->state.len);
+		return STATE_HDR + m->state.len;
+	case CL_MSG_VCPU_MOVED:
+		put_le32(p, m->moved.vcpu);
+		put_le32(p + 4, m->moved.node);
+		put_le32(p + 8, m->moved.restore_us);
+		break;
+	case CL_MSG_PAUSED:
+		put_le32(p + 4, (uint32_t)m->pause.err);
+		__attribute__((fallthrough));
+	case CL_MSG_PAUSE:
+	case CL_MSG_RESUME:
+		put_le32(p, m->pause.seq);
+		break;
+	case CL_MSG_LEFT:
+		break;
 	default:
 		return -EINVAL;
 	}
 	return (int)msg_desc[m->type].len;
+}
+
+/* VCPU_STATE: a header, then the length it gives; the piece must lie within the total. */
+static int decode_state(const uint8_t *p, size_t len, struct cl_msg *m, const char **why)
+{
+	if (len < STATE_HDR + 1 || len > STATE_HDR + CL_STATE_CHUNK) {
+		*why = "length does not fit the message type";
+		return -EPROTO;
+	}
+	m->state.vcpu = get_le32(p);
+	m->state.total = get_le32(p + 4);
+	m->state.offset = get_le32(p + 8);
+	m->state.len = get_le16(p + 12);
+	if (m->state.len != len - STATE_HDR) {
+		*why = "vCPU state length does not match the message";
+		return -EPROTO;
+	}
+	if (m->state.offset > m->state.total || m->state.total - m->state.offset < m->state.len) {
+		*why = "vCPU state piece outside the state";
+		return -EPROTO;
+	}
+	memcpy(m->state.data, p + 14, m->state.len);
+	return 0;
 }
 
 int cl_msg_decode(const uint8_t *buf, size_t len, struct cl_msg *m, const char **why)
@@ -94,6 +153,8 @@ int cl_msg_decode(const uint8_t *buf, size_t len, struct cl_msg *m, const char *
 		return -EPROTO;
 	}
 	m->type = (enum cl_msg_type)buf[0];
+	if (m->type == CL_MSG_VCPU_STATE)
+		return decode_state(p, len, m, why);
 	if (len != msg_desc[m->type].len) {
 		*why = "length does not fit the message type";
 		return -EPROTO;
@@ -143,6 +204,21 @@ int cl_msg_decode(const uint8_t *buf, size_t len, struct cl_msg *m, const char *
 		__attribute__((fallthrough));
 	case CL_MSG_CLOCK_REQ:
 		m->clock.sent = get_le64(p);
+		break;
+	case CL_MSG_VCPU_INCOMING:
+		m->incoming.vcpu = get_le32(p);
+		break;
+	case CL_MSG_VCPU_MOVED:
+		m->moved.vcpu = get_le32(p);
+		m->moved.node = get_le32(p + 4);
+		m->moved.restore_us = get_le32(p + 8);
+		break;
+	case CL_MSG_PAUSED:
+		m->pause.err = (int32_t)get_le32(p + 4);
+		__attribute__((fallthrough));
+	case CL_MSG_PAUSE:
+	case CL_MSG_RESUME:
+		m->pause.seq = get_le32(p);
 		break;
 	default:
 		break;

@@ -5,8 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cvmm/cluster-msg.h"
-#include "cvmm/cluster.h"
+#include "cvmm/cluster-priv.h"
 #include "cvmm/hypercall.h"
 #include "cvmm/kvm.h"
 #include "cvmm/lib/log.h"
@@ -22,56 +21,14 @@
 #define REPLY_TIMEOUT_MS   5000
 #define STOP_CHECK_MS	   200
 
-/* A read forwarded to the I/O node, waiting on the vCPU's thread for its answer. */
-struct io_wait {
-	uint32_t tag;
-	bool done;
-	int err;
-	uint8_t len;
-	uint8_t data[CL_IO_MAX];
-	struct io_wait *next;
-};
+static bool has_vcpus(const struct cluster *c, unsigned int node);
 
-struct cluster_stats {
-	_Atomic uint64_t msi_local, msi_sent, msi_received;
-	_Atomic uint64_t kicks_sent, kicks_received;
-	_Atomic uint64_t io_reads, io_writes, io_served;
-	_Atomic uint64_t eoi_sent, send_errors, bad_msgs;
-};
-
-struct cluster {
-	struct cluster_config cfg;
-	unsigned int *cpu_node; /* vCPU -> node */
-	struct dsm *dsm;
-	int (*local_msi)(struct vm *vm, uint64_t addr, uint32_t data);
-
-	/* Held by handlers while they use the VM; cluster__detach() clears vm. */
-	pthread_mutex_t vm_lock;
-	struct vm *vm;
-
-	/* Forwarded reads and clock samples waiting for their answer. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct io_wait *waits;
-	uint32_t next_tag;
-	bool clock_answered;
-	struct cl_msg clock_reply;
-
-	_Atomic bool stop_from_peer; /* the stop being handled came from a peer */
-	struct cluster_stats st;
-};
-
-static void count(_Atomic uint64_t *c)
-{
-	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
-
-static bool is_local(const struct cluster *c, unsigned int vcpu)
+bool cluster_is_local(const struct cluster *c, unsigned int vcpu)
 {
 	return vcpu >= c->cfg.ncpus || c->cpu_node[vcpu] == c->cfg.node;
 }
 
-static int send_msg(struct cluster *c, unsigned int peer, const struct cl_msg *m)
+int cluster_send(struct cluster *c, unsigned int peer, const struct cl_msg *m)
 {
 	uint8_t buf[CL_MSG_MAX_LEN];
 	int len = cl_msg_encode(m, buf), ret;
@@ -80,7 +37,7 @@ static int send_msg(struct cluster *c, unsigned int peer, const struct cl_msg *m
 		return len;
 	ret = c->dsm ? dsm_send_app(c->dsm, peer, buf, (unsigned int)len) : -ENOTCONN;
 	if (ret) {
-		count(&c->st.send_errors);
+		cluster_count(&c->st.send_errors);
 		pr_debug("node%u: %s to node%u: %s", c->cfg.node, cl_msg_name(m->type), peer,
 			 strerror(-ret));
 	}
@@ -99,16 +56,69 @@ static bool has_vcpus(const struct cluster *c, unsigned int node)
 /* --- interrupts ----------------------------------------------------------- */
 
 static int deliver(struct cluster *c, struct vm *vm, unsigned int node, uint64_t addr,
-		   uint32_t data)
+		   uint32_t data, bool from_peer)
 {
 	struct cl_msg m = { .type = CL_MSG_MSI, .msi = { .addr = addr, .data = data } };
 
 	if (node == c->cfg.node) {
-		count(&c->st.msi_local);
+		cluster_count(&c->st.msi_local);
 		return c->local_msi(vm, addr, data);
 	}
-	count(&c->st.msi_sent);
-	return send_msg(c, node, &m);
+	cluster_count(from_peer ? &c->st.msi_forwarded : &c->st.msi_sent);
+	return cluster_send(c, node, &m);
+}
+
+static uint64_t with_dest(uint64_t addr, unsigned int dest)
+{
+	return (addr & ~(0xffull << 12)) | (uint64_t)dest << 12;
+}
+
+/* Under route_lock: physical destination vcpu, wherever it runs or is going. */
+static int route_one(struct cluster *c, struct vm *vm, unsigned int vcpu, uint64_t addr,
+		     uint32_t data, bool from_peer)
+{
+	if (vcpu < c->cfg.ncpus && c->arrivals[vcpu].active) {
+		cluster_hold_msi(c, vcpu, addr, data);
+		return 0;
+	}
+	return deliver(c, vm, cluster_is_local(c, vcpu) ? c->cfg.node : c->cpu_node[vcpu], addr,
+		       data, from_peer);
+}
+
+/* Under route_lock: a broadcast. A peer's reached every node with vCPUs by itself. */
+static int route_broadcast(struct cluster *c, struct vm *vm, uint64_t addr, uint32_t data,
+			   bool from_peer)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; i < c->cfg.ncpus; i++)
+		if (c->arrivals[i].active)
+			cluster_hold_msi(c, i, with_dest(addr, i) & ~MSI_DEST_LOGICAL, data);
+	for (unsigned int n = 0; n < c->cfg.nnodes; n++)
+		if (n == c->cfg.node || (!from_peer && has_vcpus(c, n)))
+			ret = deliver(c, vm, n, addr, data, from_peer) ?: ret;
+	return ret;
+}
+
+/* Under route_lock: Linux's flat logical mode, vCPU i is bit i; the mask is split by node. */
+static int route_logical(struct cluster *c, struct vm *vm, unsigned int dest, uint64_t addr,
+			 uint32_t data, bool from_peer)
+{
+	unsigned int mask[CLUSTER_MAX_NODES] = { 0 };
+	int ret = 0;
+
+	for (unsigned int i = 0; i < 8 && i < c->cfg.ncpus; i++) {
+		if (!(dest & (1u << i)))
+			continue;
+		if (c->arrivals[i].active)
+			cluster_hold_msi(c, i, with_dest(addr, 1u << i), data);
+		else
+			mask[c->cpu_node[i]] |= 1u << i;
+	}
+	for (unsigned int n = 0; n < c->cfg.nnodes; n++)
+		if (mask[n])
+			ret = deliver(c, vm, n, with_dest(addr, mask[n]), data, from_peer) ?: ret;
+	return ret;
 }
 
 /*
@@ -116,48 +126,60 @@ static int deliver(struct cluster *c, struct vm *vm, unsigned int node, uint64_t
  * vCPU for 0xff. Logical destination: Linux's flat mode, where vCPU i's
  * logical ID is bit i (up to 8 vCPUs; more use physical mode); the mask is
  * split by node, and a lowest-priority interrupt goes to the lowest vCPU of
- * the mask only.
+ * the mask only. An MSI from a peer for a vCPU that has moved on is sent on
+ * to where it runs now; one for a vCPU on its way here waits for it.
  */
-static int cluster_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+static int route_msi(struct cluster *c, struct vm *vm, uint64_t addr, uint32_t data, bool from_peer)
 {
-	struct cluster *c = vm->cluster_priv;
 	unsigned int dest = MSI_DEST(addr);
-	int ret = 0;
+	int ret;
 
+	pthread_mutex_lock(&c->route_lock);
 	if (!(addr & MSI_DEST_LOGICAL)) {
-		if (dest != MSI_DEST_BROADCAST)
-			return deliver(c, vm, is_local(c, dest) ? c->cfg.node : c->cpu_node[dest],
-				       addr, data);
-		for (unsigned int n = 0; n < c->cfg.nnodes; n++)
-			if (n == c->cfg.node || has_vcpus(c, n))
-				ret = deliver(c, vm, n, addr, data) ?: ret;
-		return ret;
+		ret = dest == MSI_DEST_BROADCAST ? route_broadcast(c, vm, addr, data, from_peer)
+						 : route_one(c, vm, dest, addr, data, from_peer);
+	} else {
+		if (MSI_DELIVERY(data) == MSI_DM_LOWEST && dest)
+			dest &= -dest;
+		ret = route_logical(c, vm, dest, addr, data, from_peer);
 	}
-	if (MSI_DELIVERY(data) == MSI_DM_LOWEST && dest)
-		dest &= -dest;
-	for (unsigned int n = 0; n < c->cfg.nnodes; n++) {
-		unsigned int mask = 0;
-
-		for (unsigned int i = 0; i < 8 && i < c->cfg.ncpus; i++)
-			if ((dest & (1u << i)) && c->cpu_node[i] == n)
-				mask |= 1u << i;
-		if (mask)
-			ret = deliver(c, vm, n, (addr & ~(0xffull << 12)) | (uint64_t)mask << 12,
-				      data)
-				      ?: ret;
-	}
+	pthread_mutex_unlock(&c->route_lock);
 	return ret;
 }
 
+static int cluster_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	return route_msi(vm->cluster_priv, vm, addr, data, false);
+}
+
+void cluster_hold_msi(struct cluster *c, unsigned int vcpu, uint64_t addr, uint32_t data)
+{
+	struct arrival *a = &c->arrivals[vcpu];
+
+	if (a->nheld == ARRIVAL_HELD_MAX) {
+		pr_err("node%u: vCPU %u arriving: more than %d interrupts wait for it; one is lost",
+		       c->cfg.node, vcpu, ARRIVAL_HELD_MAX);
+		return;
+	}
+	a->held[a->nheld].addr = addr;
+	a->held[a->nheld].data = data;
+	a->nheld++;
+}
+
+/* A spinlock kick for a vCPU another node runs, or one on its way here. */
 static void cluster_kick(struct vm *vm, unsigned int vcpu)
 {
 	struct cluster *c = vm->cluster_priv;
 	struct cl_msg m = { .type = CL_MSG_KICK, .kick = { .vcpu = vcpu } };
 
-	if (is_local(c, vcpu))
-		return;
-	count(&c->st.kicks_sent);
-	send_msg(c, c->cpu_node[vcpu], &m);
+	pthread_mutex_lock(&c->route_lock);
+	if (c->arrivals[vcpu].active) {
+		c->arrivals[vcpu].kick = true;
+	} else if (!cluster_is_local(c, vcpu)) {
+		cluster_count(&c->st.kicks_sent);
+		cluster_send(c, c->cpu_node[vcpu], &m);
+	}
+	pthread_mutex_unlock(&c->route_lock);
 }
 
 static void cluster_eoi(struct vm *vm, unsigned int vector)
@@ -167,8 +189,8 @@ static void cluster_eoi(struct vm *vm, unsigned int vector)
 
 	if (c->cfg.node == c->cfg.io_node)
 		return;
-	count(&c->st.eoi_sent);
-	send_msg(c, c->cfg.io_node, &m);
+	cluster_count(&c->st.eoi_sent);
+	cluster_send(c, c->cfg.io_node, &m);
 }
 
 /* --- device accesses ------------------------------------------------------ */
@@ -206,7 +228,7 @@ static int cluster_io(struct vm *vm, bool mmio, uint64_t addr, uint8_t *data, ui
 		return -EINVAL;
 	if (is_write)
 		memcpy(m.io.data, data, len);
-	count(is_write ? &c->st.io_writes : &c->st.io_reads);
+	cluster_count(is_write ? &c->st.io_writes : &c->st.io_reads);
 	pthread_mutex_lock(&c->lock);
 	w.tag = ++c->next_tag; /* matches the answer; wraps harmlessly */
 	w.next = c->waits;
@@ -214,7 +236,7 @@ static int cluster_io(struct vm *vm, bool mmio, uint64_t addr, uint8_t *data, ui
 	m.io.tag = w.tag;
 	pthread_mutex_unlock(&c->lock);
 
-	ret = send_msg(c, c->cfg.io_node, &m);
+	ret = cluster_send(c, c->cfg.io_node, &m);
 	pthread_mutex_lock(&c->lock);
 	while (!ret && !w.done) {
 		struct timespec ts;
@@ -252,14 +274,14 @@ static void serve_io(struct cluster *c, unsigned int peer, const struct cl_msg *
 	uint8_t data[CL_IO_MAX];
 
 	memcpy(data, m->io.data, m->io.len);
-	count(&c->st.io_served);
+	cluster_count(&c->st.io_served);
 	pthread_mutex_lock(&vm->dev_lock);
 	r.io_done.err = io_bus__access(m->io.mmio ? &vm->mmio : &vm->pio, m->io.addr, data,
 				       m->io.len, m->io.write);
 	pthread_mutex_unlock(&vm->dev_lock);
 	if (!m->io.write)
 		memcpy(r.io_done.data, data, m->io.len);
-	send_msg(c, peer, &r);
+	cluster_send(c, peer, &r);
 }
 
 static void io_done(struct cluster *c, const struct cl_msg *m)
@@ -289,13 +311,13 @@ static void cluster_stopping(struct vm *vm, enum vm_stop reason)
 	struct cluster *c = vm->cluster_priv;
 	struct cl_msg m = { .type = CL_MSG_STOP, .stop = { .reason = (uint32_t)reason } };
 
-	if (atomic_load(&c->stop_from_peer))
+	if (atomic_load(&c->stop_from_peer) || atomic_load(&c->left))
 		return;
 	if (reason == VM_STOP_KVM)
 		m.stop.reason = VM_STOP_PEER;
 	for (unsigned int n = 0; n < c->cfg.nnodes; n++)
-		if (n != c->cfg.node && has_vcpus(c, n))
-			send_msg(c, n, &m);
+		if (n != c->cfg.node && (c->vm_nodes & (1ull << n)))
+			cluster_send(c, n, &m);
 }
 
 static void peer_stopped(struct cluster *c, unsigned int peer, const struct cl_msg *m)
@@ -319,7 +341,7 @@ static void clock_request(struct cluster *c, unsigned int peer, const struct cl_
 
 	if (kvm__get_clock(c->vm, &r.clock.replier))
 		return; /* the requester times out and says so */
-	send_msg(c, peer, &r);
+	cluster_send(c, peer, &r);
 }
 
 static void clock_reply(struct cluster *c, const struct cl_msg *m)
@@ -345,7 +367,7 @@ static int clock_sample(struct cluster *c, int64_t *offset, uint64_t *rtt)
 	pthread_mutex_lock(&c->lock);
 	c->clock_answered = false;
 	pthread_mutex_unlock(&c->lock);
-	ret = send_msg(c, c->cfg.boot_node, &m);
+	ret = cluster_send(c, c->cfg.boot_node, &m);
 	if (ret)
 		return ret;
 	deadline_in(&ts, REPLY_TIMEOUT_MS);
@@ -415,7 +437,7 @@ void cluster__on_msg(void *arg, unsigned int peer, const void *data, unsigned in
 	struct cl_msg m;
 
 	if (cl_msg_decode(data, len, &m, &why)) {
-		count(&c->st.bad_msgs);
+		cluster_count(&c->st.bad_msgs);
 		pr_err("node%u: message from node%u: %s", c->cfg.node, peer, why);
 		return;
 	}
@@ -427,6 +449,17 @@ void cluster__on_msg(void *arg, unsigned int peer, const void *data, unsigned in
 		clock_reply(c, &m);
 		return;
 	}
+	if (m.type == CL_MSG_PAUSE || m.type == CL_MSG_PAUSED || m.type == CL_MSG_RESUME) {
+		cluster_pause_recv(c, peer, &m);
+		return;
+	}
+	if (m.type == CL_MSG_LEFT) {
+		pthread_mutex_lock(&c->route_lock);
+		c->vm_nodes &= ~(1ull << peer);
+		pthread_mutex_unlock(&c->route_lock);
+		pr_info("node%u: node%u left the virtual computer", c->cfg.node, peer);
+		return;
+	}
 	pthread_mutex_lock(&c->vm_lock);
 	if (!c->vm) {
 		pthread_mutex_unlock(&c->vm_lock);
@@ -434,17 +467,17 @@ void cluster__on_msg(void *arg, unsigned int peer, const void *data, unsigned in
 	}
 	switch (m.type) {
 	case CL_MSG_MSI: {
-		int ret = c->local_msi(c->vm, m.msi.addr, m.msi.data);
+		int ret = route_msi(c, c->vm, m.msi.addr, m.msi.data, true);
 
-		count(&c->st.msi_received);
+		cluster_count(&c->st.msi_received);
 		pr_debug("node%u: MSI 0x%llx/0x%x from node%u: %d", c->cfg.node,
 			 (unsigned long long)m.msi.addr, m.msi.data, peer, ret);
 		break;
 	}
 	case CL_MSG_KICK:
-		count(&c->st.kicks_received);
-		if (m.kick.vcpu < c->cfg.ncpus && is_local(c, m.kick.vcpu))
-			hypercall__kick(c->vm, m.kick.vcpu);
+		cluster_count(&c->st.kicks_received);
+		if (m.kick.vcpu < c->cfg.ncpus)
+			hypercall__kick(c->vm, m.kick.vcpu); /* sends it on if it moved */
 		break;
 	case CL_MSG_IO:
 		if (c->cfg.node == c->cfg.io_node)
@@ -459,6 +492,15 @@ void cluster__on_msg(void *arg, unsigned int peer, const void *data, unsigned in
 	case CL_MSG_CLOCK_REQ:
 		clock_request(c, peer, &m);
 		break;
+	case CL_MSG_VCPU_INCOMING:
+		vcpu_move__incoming(c, peer, &m);
+		break;
+	case CL_MSG_VCPU_STATE:
+		vcpu_move__state(c, peer, &m);
+		break;
+	case CL_MSG_VCPU_MOVED:
+		vcpu_move__moved(c, peer, &m);
+		break;
 	default:
 		break;
 	}
@@ -472,13 +514,17 @@ static const struct vm_cluster_ops cluster_ops = {
 	.io = cluster_io,
 	.eoi = cluster_eoi,
 	.stopping = cluster_stopping,
+	.command = cluster_command,
 };
 
 int cluster__create(const struct cluster_config *cfg, struct vm *vm, struct cluster **out)
 {
+	pthread_condattr_t attr;
 	struct cluster *c;
+	int ret;
 
-	if (cfg->ncpus != vm->nr_cpus || cfg->node >= cfg->nnodes || cfg->io_node >= cfg->nnodes ||
+	if (cfg->ncpus != vm->nr_cpus || cfg->nnodes > CLUSTER_MAX_NODES ||
+	    cfg->node >= cfg->nnodes || cfg->io_node >= cfg->nnodes ||
 	    cfg->boot_node >= cfg->nnodes)
 		return -EINVAL;
 	for (unsigned int i = 0; i < cfg->ncpus; i++)
@@ -488,24 +534,42 @@ int cluster__create(const struct cluster_config *cfg, struct vm *vm, struct clus
 	if (!c)
 		return -ENOMEM;
 	c->cpu_node = calloc(cfg->ncpus, sizeof(*c->cpu_node));
-	if (!c->cpu_node) {
-		free(c);
+	c->arrivals = calloc(cfg->ncpus, sizeof(*c->arrivals));
+	c->departures = calloc(cfg->ncpus, sizeof(*c->departures));
+	if (!c->cpu_node || !c->arrivals || !c->departures) {
+		cluster__destroy(c);
 		return -ENOMEM;
 	}
 	c->cfg = *cfg;
 	memcpy(c->cpu_node, cfg->cpu_node, cfg->ncpus * sizeof(*cfg->cpu_node));
 	c->cfg.cpu_node = c->cpu_node;
+	for (unsigned int i = 0; i < cfg->ncpus; i++)
+		c->vm_nodes |= 1ull << cfg->cpu_node[i];
+	c->vm_nodes &= ~cfg->absent;
+	c->vm_nodes |= 1ull << cfg->node;
 	pthread_mutex_init(&c->vm_lock, NULL);
+	pthread_mutex_init(&c->route_lock, NULL);
+	pthread_mutex_init(&c->move_lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->moved, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
-	c->vm = vm;
+	c->locks_ready = true;
+	c->vm = c->vmref = vm;
 	c->local_msi = vm->signal_msi;
 
+	ret = cluster_pause_init(c);
+	if (ret) {
+		cluster__destroy(c);
+		return ret;
+	}
 	vm->signal_msi = cluster_signal_msi;
 	vm->cluster = &cluster_ops;
 	vm->cluster_priv = c;
 	for (unsigned int i = 0; i < vm->nr_cpus; i++)
-		vm->vcpus[i].remote = !is_local(c, i);
+		vm->vcpus[i].remote = !cluster_is_local(c, i);
 	*out = c;
 	return 0;
 }
@@ -515,11 +579,34 @@ void cluster__set_dsm(struct cluster *c, struct dsm *dsm)
 	c->dsm = dsm;
 }
 
+void cluster__node_joined(struct cluster *c, unsigned int node)
+{
+	if (node >= c->cfg.nnodes)
+		return;
+	pthread_mutex_lock(&c->route_lock);
+	c->vm_nodes |= 1ull << node;
+	pthread_mutex_unlock(&c->route_lock);
+}
+
+unsigned int cluster__vcpu_node(struct cluster *c, unsigned int vcpu)
+{
+	unsigned int node;
+
+	if (vcpu >= c->cfg.ncpus)
+		return c->cfg.node;
+	pthread_mutex_lock(&c->route_lock);
+	node = c->cpu_node[vcpu];
+	pthread_mutex_unlock(&c->route_lock);
+	return node;
+}
+
 void cluster__detach(struct cluster *c)
 {
 	pthread_mutex_lock(&c->vm_lock);
 	c->vm = NULL;
 	pthread_mutex_unlock(&c->vm_lock);
+	cluster_pause_fini(c);
+	vcpu_move__join(c);
 }
 
 void cluster__print_stats(struct cluster *c, FILE *f)
@@ -527,11 +614,13 @@ void cluster__print_stats(struct cluster *c, FILE *f)
 	struct cluster_stats *s = &c->st;
 
 	fprintf(f,
-		"cluster node%u interrupts local=%llu sent=%llu received=%llu kicks sent=%llu "
-		"received=%llu\n",
+		"cluster node%u interrupts local=%llu sent=%llu received=%llu forwarded=%llu "
+		"kicks sent=%llu received=%llu\n",
 		c->cfg.node, (unsigned long long)s->msi_local, (unsigned long long)s->msi_sent,
-		(unsigned long long)s->msi_received, (unsigned long long)s->kicks_sent,
-		(unsigned long long)s->kicks_received);
+		(unsigned long long)s->msi_received, (unsigned long long)s->msi_forwarded,
+		(unsigned long long)s->kicks_sent, (unsigned long long)s->kicks_received);
+	fprintf(f, "cluster node%u vcpus moved out=%llu in=%llu\n", c->cfg.node,
+		(unsigned long long)s->vcpus_out, (unsigned long long)s->vcpus_in);
 	fprintf(f,
 		"cluster node%u io forwarded reads=%llu writes=%llu served=%llu eoi=%llu "
 		"send_errors=%llu bad_messages=%llu\n",
@@ -544,9 +633,24 @@ void cluster__destroy(struct cluster *c)
 {
 	if (!c)
 		return;
-	pthread_cond_destroy(&c->cond);
-	pthread_mutex_destroy(&c->lock);
-	pthread_mutex_destroy(&c->vm_lock);
+	cluster_pause_fini(c);
+	if (c->pz.paused) { /* cluster_pause_init() got as far as its locks */
+		pthread_cond_destroy(&c->pz.cond);
+		pthread_mutex_destroy(&c->pz.lock);
+		free(c->pz.paused);
+	}
+	if (c->locks_ready) {
+		pthread_cond_destroy(&c->cond);
+		pthread_mutex_destroy(&c->lock);
+		pthread_cond_destroy(&c->moved);
+		pthread_mutex_destroy(&c->move_lock);
+		pthread_mutex_destroy(&c->route_lock);
+		pthread_mutex_destroy(&c->vm_lock);
+	}
+	for (unsigned int i = 0; c->arrivals && i < c->cfg.ncpus; i++)
+		free(c->arrivals[i].buf);
+	free(c->arrivals);
+	free(c->departures);
 	free(c->cpu_node);
 	free(c);
 }

@@ -21,12 +21,15 @@
 #ifndef CVMM_CLUSTER_H
 #define CVMM_CLUSTER_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cvmm/vm.h"
 
 struct dsm;
 struct cluster;
+
+#define CLUSTER_MAX_NODES 64
 
 struct cluster_config {
 	unsigned int node; /* this node */
@@ -35,6 +38,7 @@ struct cluster_config {
 	unsigned int boot_node; /* runs the boot CPU; its clock is the reference */
 	unsigned int ncpus;
 	const unsigned int *cpu_node; /* vCPU -> node, ncpus entries */
+	uint64_t absent;	      /* nodes that join later (hot-add) */
 };
 
 /*
@@ -55,6 +59,57 @@ void cluster__on_msg(void *arg, unsigned int peer, const void *data, unsigned in
  * any vCPU runs: sets this VM's guest clock to the boot node's. 0 or -errno.
  */
 int cluster__sync_clock(struct cluster *c);
+
+/*
+ * Moves vCPU vcpu, which this node runs, to node `to`, while the guest runs
+ * (cvmm/vcpu-move.c): pauses it, sends its state, and returns once it runs
+ * there. *downtime_ns: from the pause to the new node's word that it runs.
+ * 0, -EINVAL (no such vCPU or node, or not here), -EBUSY (another move is
+ * under way), -ETIMEDOUT (no word from `to`: the VM is stopped, as the vCPU
+ * can no longer be trusted to run once), or another -errno.
+ */
+int cluster__move_vcpu(struct cluster *c, unsigned int vcpu, unsigned int to,
+		       uint64_t *downtime_ns);
+
+/*
+ * Pauses every vCPU of every node (cvmm/cluster-pause.c), so that nothing
+ * faults on guest memory, and resumes them. Guest time goes on meanwhile,
+ * as after a host's suspend. 0, -ETIMEDOUT (a node did not answer within
+ * timeout_ms: the pause is undone), or -errno of a node that could not.
+ */
+int cluster__pause_all(struct cluster *c, unsigned int timeout_ms);
+void cluster__resume_all(struct cluster *c);
+
+/*
+ * This node leaves the running virtual computer (cvmm/node-leave.c): its
+ * vCPUs move to node `to`, every vCPU pauses, the DSM hands this node's
+ * pages and homes over to `to`, every vCPU resumes, and this node's VM
+ * stops with VM_STOP_LEFT while the others go on. progress hears of pages
+ * moved. With st->verify, the paused guest's memory is checksummed before and
+ * after the hand-over (dsm_checksum). 0 or -errno (before the hand-over
+ * starts, nothing is lost and the VC goes on; a failure during it stops the
+ * VC).
+ */
+struct cluster_leave_stats {
+	unsigned int vcpus;   /* moved to `to` */
+	uint64_t max_move_ns; /* the longest of their moves */
+	uint64_t pages;	      /* handed over */
+	uint64_t pushed;      /* of which contents sent */
+	uint64_t zero;	      /* of which untouched, sent as runs of zeros */
+	uint64_t handover_ns; /* the hand-over itself */
+	uint64_t paused_ns;   /* every vCPU paused */
+	bool verify;	      /* in: checksum guest memory before and after */
+	uint64_t sum_before, pages_before, sum_after, pages_after;
+};
+int cluster__leave(struct cluster *c, unsigned int to,
+		   void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
+		   struct cluster_leave_stats *st);
+
+/* A node that was absent at the start joined (the DSM's on_peer_joined). */
+void cluster__node_joined(struct cluster *c, unsigned int node);
+
+/* Where vCPU vcpu runs, as this node knows it. */
+unsigned int cluster__vcpu_node(struct cluster *c, unsigned int vcpu);
 
 /* The VM stopped: handlers stop touching it (called before it is destroyed). */
 void cluster__detach(struct cluster *c);

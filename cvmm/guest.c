@@ -20,7 +20,7 @@ static const int status_of_stop[] = {
 	[VM_STOP_POWEROFF] = RUN_POWEROFF,     [VM_STOP_RESET] = RUN_RESET,
 	[VM_STOP_SHUTDOWN] = RUN_TRIPLE_FAULT, [VM_STOP_KVM] = RUN_KVM_FAILURE,
 	[VM_STOP_TIMEOUT] = RUN_TIMEOUT,       [VM_STOP_SIGNAL] = RUN_SIGNAL,
-	[VM_STOP_PEER] = RUN_PEER_FAILED,
+	[VM_STOP_PEER] = RUN_PEER_FAILED,      [VM_STOP_LEFT] = RUN_POWEROFF,
 };
 
 struct file_buf {
@@ -132,7 +132,7 @@ run:
 	if (hooks && hooks->stopped)
 		hooks->stopped(&vm, stop, hooks->arg);
 	kvm__vm_destroy(&vm);
-	if (stop != VM_STOP_POWEROFF)
+	if (stop != VM_STOP_POWEROFF && stop != VM_STOP_LEFT)
 		pr_info("guest stopped: %s", vm_stop__name(stop));
 	if ((unsigned int)stop >= sizeof(status_of_stop) / sizeof(status_of_stop[0]))
 		return RUN_KVM_FAILURE;

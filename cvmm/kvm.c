@@ -210,6 +210,7 @@ void kvm__vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	vm->vm_fd = vm->kvm_fd = -1;
 	pthread_mutex_destroy(&vm->dev_lock);
+	pthread_mutex_destroy(&vm->vcpu_lock);
 }
 
 static void on_kick(int sig)
@@ -315,8 +316,11 @@ enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s)
 	serve(vm, sigfd, timeout_s);
 	/* serve() may return on a poll error without a reason; make sure. */
 	vm__request_stop(vm, VM_STOP_KVM);
+	/* No vCPU can start or pause any more (vcpu__resume/vcpu__pause see the stop). */
+	pthread_mutex_lock(&vm->vcpu_lock);
 	for (unsigned int i = 0; i < vm->nr_cpus; i++)
 		vcpu__join(&vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->vcpu_lock);
 
 	if (sigfd >= 0)
 		close(sigfd);

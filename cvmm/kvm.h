@@ -35,6 +35,15 @@ int kvm__set_clock(struct vm *vm, uint64_t ns);
 int vcpu__start(struct vcpu *vcpu);
 void vcpu__join(struct vcpu *vcpu);
 
+/*
+ * While the VM runs, from another thread: vcpu__resume starts the vCPU's
+ * thread unless the VM is stopping (-ECANCELED); vcpu__pause stops it
+ * between two instructions (the last exit's I/O completed, so the state can
+ * be saved) and waits for it. Both serialise with kvm__vm_run()'s teardown.
+ */
+int vcpu__resume(struct vcpu *vcpu);
+int vcpu__pause(struct vcpu *vcpu);
+
 /* The device models of a node, created in order, destroyed in reverse. */
 int devices__init(struct vm *vm);
 void devices__exit(struct vm *vm);

@@ -44,7 +44,7 @@ static const char *errno_name(int err)
 	}
 }
 
-void monitor__command(struct vm *vm, const char *line, char *out, size_t len)
+void monitor__command(struct vm *vm, const char *line, char *out, size_t len, int client)
 {
 	char cmd[LINE_MAX] = "", arg[LINE_MAX] = "";
 	unsigned long n = 0;
@@ -94,6 +94,8 @@ void monitor__command(struct vm *vm, const char *line, char *out, size_t len)
 		fclose(f);
 		return;
 	}
+	if (vm->cluster && vm->cluster->command && vm->cluster->command(vm, line, out, len, client))
+		return;
 	snprintf(out, len,
 		 "error unknown command '%s' (cpu-offline N, cpu-online N, node-leave N, "
 		 "node-join N, status SEQ, stats)\n",
@@ -122,7 +124,7 @@ static void serve_client(struct monitor *m, int fd)
 			char reply[2048];
 
 			*nl = '\0';
-			monitor__command(m->vm, line, reply, sizeof(reply));
+			monitor__command(m->vm, line, reply, sizeof(reply), fd);
 			if (write_full(fd, reply, strlen(reply)))
 				return;
 			have -= (size_t)(nl + 1 - line);

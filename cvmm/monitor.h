@@ -10,6 +10,8 @@
  *                     -> "ok seq S" or "error ERRNO-NAME"
  *   status S          -> "acked S status X", "pending S" or "error ..."
  *   stats             -> the --stats lines, then "ok"
+ *   placement, vcpu-move, rtt, checksum, leave: on a node of a virtual
+ *                        computer (cvmm/cluster-monitor.c)
  *
  * The server is one thread; it serves one client at a time, which is all a
  * debug hook needs, and polls so that it notices monitor__stop() soon.
@@ -41,7 +43,11 @@ int monitor__start(struct monitor *m, struct vm *vm, const char *path);
  */
 void monitor__stop(struct monitor *m);
 
-/* Runs one command line; the reply (several lines for stats) goes into out. */
-void monitor__command(struct vm *vm, const char *line, char *out, size_t len);
+/*
+ * Runs one command line; the reply (several lines for stats) goes into out.
+ * A long command (a node leaving) writes "progress ..." lines to the client
+ * fd (-1: none) while it runs.
+ */
+void monitor__command(struct vm *vm, const char *line, char *out, size_t len, int client);
 
 #endif

@@ -3,7 +3,9 @@
  * One thread per vCPU. The loop calls KVM_RUN and hands the exit to
  * vcpu__handle_exit(); it knows nothing about devices, DSM or migration.
  * To stop, vm__request_stop() sets immediate_exit and sends SIGUSR1, whose
- * empty handler makes KVM_RUN return -EINTR.
+ * empty handler makes KVM_RUN return -EINTR. vcpu__pause() does the same
+ * for one vCPU, whose thread then completes the last exit's instruction and
+ * ends, so that its state can be saved (a move to another node).
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,8 +14,10 @@
 #include <linux/kvm.h>
 
 #include "cvmm/exit.h"
+#include "cvmm/hypercall.h"
 #include "cvmm/kvm.h"
 #include "cvmm/lib/log.h"
+#include "cvmm/x86/vcpu_state.h"
 
 /*
  * After a triple fault, a KVM failure or a timeout, the registers say where
@@ -49,6 +53,16 @@ static void *vcpu_thread(void *arg)
 	while (vm__stop_reason(vm) == VM_RUNNING) {
 		enum vm_stop stop;
 
+		if (atomic_load(&vcpu->pause)) {
+			int ret = vcpu_state__settle(vcpu->fd, vcpu->run);
+
+			if (ret) {
+				pr_err("vCPU %u: completing its last exit before a pause: %s",
+				       vcpu->id, strerror(-ret));
+				vm__request_stop(vm, VM_STOP_KVM);
+			}
+			break;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -70,7 +84,10 @@ static void *vcpu_thread(void *arg)
 
 int vcpu__start(struct vcpu *vcpu)
 {
-	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	int ret;
+
+	atomic_store(&vcpu->pause, false);
+	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 
 	if (ret)
 		return -ret;
@@ -83,4 +100,41 @@ void vcpu__join(struct vcpu *vcpu)
 	if (vcpu->started)
 		pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
+}
+
+int vcpu__resume(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	int ret = -ECANCELED;
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (vm__stop_reason(vm) == VM_RUNNING && !vcpu->started) {
+		vcpu->run->immediate_exit = 0;
+		ret = vcpu__start(vcpu);
+	}
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return ret;
+}
+
+int vcpu__pause(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (vm__stop_reason(vm) != VM_RUNNING || !vcpu->started) {
+		ret = -ECANCELED;
+	} else {
+		atomic_store(&vcpu->pause, true);
+		vcpu->run->immediate_exit = 1;	     /* about to enter KVM_RUN */
+		pthread_kill(vcpu->thread, SIGUSR1); /* in KVM_RUN */
+		hypercall__kick(vm, vcpu->id);	     /* in a SPIN_WAIT */
+		/* Leaving now: vm__request_stop() must not signal a thread being joined. */
+		vcpu->started = false;
+		pthread_join(vcpu->thread, NULL);
+		if (vm__stop_reason(vm) != VM_RUNNING)
+			ret = -ECANCELED;
+	}
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return ret;
 }

@@ -9,10 +9,11 @@
 #include "drivers/ioapic.h"
 
 static const char *const stop_names[] = {
-	[VM_RUNNING] = "running",      [VM_STOP_POWEROFF] = "poweroff",
-	[VM_STOP_RESET] = "reset",     [VM_STOP_SHUTDOWN] = "triple fault",
-	[VM_STOP_KVM] = "KVM failure", [VM_STOP_TIMEOUT] = "timeout",
-	[VM_STOP_SIGNAL] = "signal",   [VM_STOP_PEER] = "a node failed",
+	[VM_RUNNING] = "running",	   [VM_STOP_POWEROFF] = "poweroff",
+	[VM_STOP_RESET] = "reset",	   [VM_STOP_SHUTDOWN] = "triple fault",
+	[VM_STOP_KVM] = "KVM failure",	   [VM_STOP_TIMEOUT] = "timeout",
+	[VM_STOP_SIGNAL] = "signal",	   [VM_STOP_PEER] = "a node failed",
+	[VM_STOP_LEFT] = "this node left",
 };
 
 const char *vm_stop__name(enum vm_stop reason)
@@ -34,6 +35,7 @@ void vm__init_struct(struct vm *vm)
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->dev_lock, NULL);
+	pthread_mutex_init(&vm->vcpu_lock, NULL);
 }
 
 void vm__request_stop(struct vm *vm, enum vm_stop reason)

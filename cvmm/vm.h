@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cvmm/bus.h"
@@ -36,6 +37,7 @@ enum vm_stop {
 	VM_STOP_TIMEOUT,  /* --timeout expired */
 	VM_STOP_SIGNAL,	  /* SIGINT or SIGTERM to cvmm */
 	VM_STOP_PEER,	  /* another node of the virtual computer failed */
+	VM_STOP_LEFT,	  /* this node left the virtual computer, which goes on */
 };
 
 const char *vm_stop__name(enum vm_stop reason);
@@ -59,6 +61,13 @@ struct vm_cluster_ops {
 	void (*eoi)(struct vm *vm, unsigned int vector);
 	/* The VM stops for reason: called once, on the thread that stopped it. */
 	void (*stopping)(struct vm *vm, enum vm_stop reason);
+	/*
+	 * A monitor command of the virtual computer (placement, vcpu-move,
+	 * rtt, checksum, leave): writes the reply into out and returns true,
+	 * or returns false for a command it does not know. Progress lines go
+	 * to the client fd (-1: none) while it runs.
+	 */
+	bool (*command)(struct vm *vm, const char *line, char *out, size_t len, int client);
 };
 
 struct vcpu {
@@ -68,6 +77,7 @@ struct vcpu {
 	struct kvm_run *run; /* the vCPU's shared kvm_run page(s) */
 	pthread_t thread;
 	_Atomic bool started; /* read by vm__request_stop() from any thread */
+	_Atomic bool pause;   /* vcpu__pause(): the thread leaves its loop */
 	bool remote;	      /* another node runs it: no thread here (cvmm/cluster.c) */
 };
 
@@ -93,6 +103,8 @@ struct vm {
 	 */
 	pthread_mutex_t dev_lock;
 	struct vm_devices dev;
+	/* Starting and stopping vCPU threads while the VM runs (vCPU moves). */
+	pthread_mutex_t vcpu_lock;
 
 	/* The guest's console. */
 	int console_in;

@@ -76,7 +76,9 @@ static int get_size(json_t *v, const char *where, uint64_t *out, char *err, size
 
 static int parse_node(json_t *jn, unsigned int i, struct vc_node *n, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "id", "address", "port", "cpus", "memory", NULL };
+	static const char *const keys[] = {
+		"id", "address", "port", "cpus", "memory", "join", NULL
+	};
 	char where[32], field[48];
 	json_t *v;
 	size_t k;
@@ -110,6 +112,16 @@ static int parse_node(json_t *jn, unsigned int i, struct vc_node *n, char *err, 
 			return parse_error(err, errlen, "%s.port: must be a number from 1 to 65535",
 					   where);
 		n->port = (uint16_t)json_integer_value(v);
+	}
+
+	v = json_object_get(jn, "join");
+	n->later = false;
+	if (v) {
+		if (!json_is_string(v) || (strcmp(json_string_value(v), "start") &&
+					   strcmp(json_string_value(v), "later")))
+			return parse_error(err, errlen, "%s.join: must be \"start\" or \"later\"",
+					   where);
+		n->later = !strcmp(json_string_value(v), "later");
 	}
 
 	v = json_object_get(jn, "memory");
@@ -224,6 +236,20 @@ int vc_validate(struct vc *vc, char *err, size_t errlen)
 	}
 	if (!seen[0] || vc->cpu_node[0] != 0)
 		return parse_error(err, errlen, "nodes[0].cpus: must hold vCPU 0, the boot CPU");
+	vc->later_mask = 0;
+	for (unsigned int i = 0; i < vc->nnodes; i++) {
+		if (!vc->node[i].later)
+			continue;
+		if (i == 0 || i == vc->io_node)
+			return parse_error(err, errlen,
+					   "nodes[%u].join: the %s node must be there at the start",
+					   i, i == 0 ? "boot" : "I/O");
+		if (vc->transport != VC_TRANSPORT_TCP)
+			return parse_error(err, errlen,
+					   "nodes[%u].join: a node can join later over tcp only",
+					   i);
+		vc->later_mask |= 1ull << i;
+	}
 	vc->ncpus = total;
 	vc->mem = start;
 	return 0;
@@ -417,6 +443,8 @@ char *vc_to_json(const struct vc *vc)
 		json_object_set_new(jn, "port", json_integer(n->port));
 		json_object_set_new(jn, "cpus", cpus);
 		json_object_set_new(jn, "memory", json_string(format_size(n->mem, sz, sizeof(sz))));
+		if (n->later)
+			json_object_set_new(jn, "join", json_string("later"));
 		json_array_append_new(nodes, jn);
 	}
 	json_object_set_new(root, "nodes", nodes);

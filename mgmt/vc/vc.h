@@ -34,6 +34,13 @@ struct vc_node {
 	uint64_t mem_start; /* offset of that memory in guest RAM (derived) */
 	unsigned int ncpus;
 	unsigned int cpus[VC_MAX_CPUS]; /* vCPU indices placed on this node */
+	/*
+	 * "join": "later": the node is not there when the VC starts and joins
+	 * it while the guest runs (hot-add). Its vCPUs are declared to the guest
+	 * (offline until it joins) and its memory is its NUMA node's, served by
+	 * the boot node meanwhile. tcp only.
+	 */
+	bool later;
 };
 
 struct vc {
@@ -49,6 +56,7 @@ struct vc {
 	unsigned int ncpus;
 	uint64_t mem;
 	unsigned int cpu_node[VC_MAX_CPUS]; /* vCPU -> node */
+	uint64_t later_mask;		    /* nodes that join later */
 };
 
 /*

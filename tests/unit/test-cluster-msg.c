@@ -10,6 +10,8 @@
 
 #include "cvmm/cluster-msg.h"
 
+static void expect_refused(const uint8_t *buf, size_t len, const char *why_part);
+
 static void round_trip(const struct cl_msg *in, struct cl_msg *out)
 {
 	uint8_t buf[CL_MSG_MAX_LEN];
@@ -72,6 +74,68 @@ static void every_type_round_trips(void **state)
 	round_trip(&m, &out);
 	assert_int_equal(out.clock.sent, 1ull << 40);
 	assert_int_equal(out.clock.replier, (1ull << 40) + 77);
+
+	m = (struct cl_msg){ .type = CL_MSG_VCPU_INCOMING, .incoming = { .vcpu = 3 } };
+	round_trip(&m, &out);
+	assert_int_equal(out.incoming.vcpu, 3);
+
+	m = (struct cl_msg){ .type = CL_MSG_VCPU_MOVED,
+			     .moved = { .vcpu = 1, .node = 2, .restore_us = 4500 } };
+	round_trip(&m, &out);
+	assert_int_equal(out.moved.vcpu, 1);
+	assert_int_equal(out.moved.node, 2);
+	assert_int_equal(out.moved.restore_us, 4500);
+
+	m = (struct cl_msg){ .type = CL_MSG_PAUSED, .pause = { .seq = 12, .err = -ETIMEDOUT } };
+	round_trip(&m, &out);
+	assert_int_equal(out.pause.seq, 12);
+	assert_int_equal(out.pause.err, -ETIMEDOUT);
+	m = (struct cl_msg){ .type = CL_MSG_RESUME, .pause = { .seq = 13 } };
+	round_trip(&m, &out);
+	assert_int_equal(out.pause.seq, 13);
+	m = (struct cl_msg){ .type = CL_MSG_LEFT };
+	assert_int_equal(cl_msg_encode(&m, (uint8_t[CL_MSG_MAX_LEN]){ 0 }), 1);
+}
+
+/* A vCPU's state goes in pieces: each carries its place and exactly its bytes. */
+static void state_pieces(void **state)
+{
+	struct cl_msg m = { .type = CL_MSG_VCPU_STATE,
+			    .state = { .vcpu = 1, .total = 5000, .offset = 4800, .len = 200 } };
+	uint8_t buf[CL_MSG_MAX_LEN];
+	struct cl_msg out;
+	const char *why = NULL;
+	int len;
+
+	for (int i = 0; i < 200; i++)
+		m.state.data[i] = (uint8_t)(i * 7);
+	len = cl_msg_encode(&m, buf);
+	assert_int_equal(len, 15 + 200);
+	assert_int_equal(cl_msg_decode(buf, (size_t)len, &out, &why), 0);
+	assert_int_equal(out.state.vcpu, 1);
+	assert_int_equal(out.state.total, 5000);
+	assert_int_equal(out.state.offset, 4800);
+	assert_int_equal(out.state.len, 200);
+	assert_memory_equal(out.state.data, m.state.data, 200);
+
+	/* a full piece fits, a piece of nothing or too much does not encode */
+	m.state.len = CL_STATE_CHUNK;
+	m.state.offset = 0;
+	assert_true(cl_msg_encode(&m, buf) <= CL_MSG_MAX_LEN);
+	m.state.len = 0;
+	assert_int_equal(cl_msg_encode(&m, buf), -EINVAL);
+	m.state.len = CL_STATE_CHUNK + 1;
+	assert_int_equal(cl_msg_encode(&m, buf), -EINVAL);
+
+	/* refused: a length that disagrees with the message, a piece past the total */
+	m.state.len = 200;
+	m.state.offset = 4800;
+	len = cl_msg_encode(&m, buf);
+	expect_refused(buf, (size_t)len - 1, "length does not match");
+	expect_refused(buf, 15, "length");
+	m.state.offset = 4801;
+	len = cl_msg_encode(&m, buf);
+	expect_refused(buf, (size_t)len, "outside the state");
 }
 
 static void expect_refused(const uint8_t *buf, size_t len, const char *why_part)
@@ -125,6 +189,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_type_round_trips),
+		cmocka_unit_test(state_pieces),
 		cmocka_unit_test(malformed_refused),
 		cmocka_unit_test(encode_checks),
 	};

@@ -173,6 +173,49 @@ static void json_round_trip(void **state)
 	assert_memory_equal(&vc, &again, sizeof(vc));
 }
 
+/* A node that joins later: tcp only, not the boot or I/O node; it round-trips. */
+static const char *three(const char *top, const char *join)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"hot\", %s \"guest\": { \"kernel\": \"/k\" },\n"
+		 "  \"nodes\": [ { \"id\": 0, \"address\": \"a\", \"cpus\": [0], \"memory\": "
+		 "\"512M\" },\n"
+		 "    { \"id\": 1, \"address\": \"b\", \"cpus\": [1], \"memory\": \"512M\" },\n"
+		 "    { \"id\": 2, \"address\": \"c\", \"cpus\": [2], \"memory\": \"512M\",\n"
+		 "      \"join\": \"%s\" } ] }\n",
+		 top, join);
+	return text;
+}
+
+static void join_later(void **state)
+{
+	struct vc again;
+	char *json;
+
+	assert_int_equal(vc_parse(three("", "later"), &vc, err, sizeof(err)), 0);
+	assert_true(vc.node[2].later && !vc.node[1].later);
+	assert_int_equal(vc.later_mask, 1u << 2);
+	json = vc_to_json(&vc);
+	assert_non_null(json);
+	assert_int_equal(vc_parse(json, &again, err, sizeof(err)), 0);
+	free(json);
+	assert_memory_equal(&vc, &again, sizeof(vc));
+	assert_int_equal(vc_parse(three("", "start"), &vc, err, sizeof(err)), 0);
+	assert_int_equal(vc.later_mask, 0);
+
+	assert_int_equal(vc_parse(three("", "soon"), &vc, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "nodes[2].join: must be \"start\" or \"later\""));
+	assert_int_equal(vc_parse(three("\"io_node\": 2,", "later"), &vc, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "nodes[2].join: the I/O node must be there at the start"));
+	assert_int_equal(
+		vc_parse(three("\"transport\": \"rdma\",", "later"), &vc, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, "nodes[2].join: a node can join later over tcp only"));
+}
+
 static void missing_file_is_named(void **state)
 {
 	assert_int_equal(vc_load("/nonexistent/vc.json", &vc, err, sizeof(err)), -ENOENT);
@@ -189,6 +232,7 @@ int main(void)
 		cmocka_unit_test(generate_spreads_cpus_and_memory),
 		cmocka_unit_test(generate_refuses_what_cannot_split),
 		cmocka_unit_test(json_round_trip),
+		cmocka_unit_test(join_later),
 		cmocka_unit_test(missing_file_is_named),
 	};
 

@@ -1,0 +1,89 @@
+#!/bin/bash
+# vc-elastic-bench.sh - the cost of elasticity (issue 8), in one run on two
+# sim nodes, one vCPU each, with the guest's memory workload running:
+#   - vCPU move downtime (pause on one node to running on the other, as the
+#     old node sees it) against one DSM round trip between the nodes, median
+#     of 6 moves (3 each way) and of 50 round trips;
+#   - the eviction's hand-over: pages whose contents were pushed, per second,
+#     against the interconnect's bandwidth measured in the same run with a
+#     raw TCP stream (busybox dd | nc, 64 MiB).
+# Prints its figures and the two ratios.
+top=$(cd "$(dirname "$0")/.." && pwd)
+cvmm=$top/build/bin/cvmm
+guest=$top/build/guest
+dir=$top/build/test-tmp
+mkdir -p "$dir"
+[ -f "$guest/bzImage" ] || { echo "vc-elastic-bench: no guest (make guest)" >&2; exit 1; }
+vc=$dir/bench-elastic.$$.json
+script=$dir/bench-elastic.$$.sh
+out=$dir/bench-elastic.$$.out
+trap 'rm -f "$vc" "$script" "$out"' EXIT
+cat >"$vc" <<JSON
+{
+  "name": "bench-elastic",
+  "guest": { "kernel": "$guest/bzImage", "initrd": "$guest/initrd.cpio.gz",
+             "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory:300,locks:300" },
+  "nodes": [ { "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
+             { "id": 1, "address": "10.77.0.2", "cpus": [1], "memory": "512M" } ]
+}
+JSON
+cat >"$script" <<'SH'
+id=$CVMM_NODE_ID
+mon=/tmp/cvmm-node.mon
+cvmm node --vc "$1" --id "$id" --monitor $mon --timeout 1100 &
+pid=$!
+wait_for() {
+	i=0
+	while [ $i -lt "$1" ]; do
+		cvmm monitor $mon $2 2>/dev/null | grep -qE "$3" && return 0
+		kill -0 $pid 2>/dev/null || return 1
+		sleep 1
+		i=$((i + 1))
+	done
+	return 1
+}
+if [ "$id" = 0 ]; then
+	nc -l -p 7602 >/dev/null &
+	for k in 1 2 3; do
+		wait_for 900 placement '^vcpu 1 node 0$' || break
+		sleep 1
+		echo "move: $(cvmm monitor $mon vcpu-move 1 1)"
+	done
+else
+	wait_for 600 stats 'calls=[1-9]' || echo "bench: CPU 1 never ran here"
+	echo "rtt: $(cvmm monitor $mon rtt 0 50)"
+	for k in 1 2 3; do
+		wait_for 60 placement '^vcpu 1 node 1$' || break
+		sleep 1
+		echo "move: $(cvmm monitor $mon vcpu-move 1 0)"
+	done
+	wait_for 60 placement '^vcpu 1 node 1$'
+	echo "stream: $( (dd if=/dev/zero bs=1M count=64 | nc 10.77.0.1 7602) 2>&1 | tail -n 1)"
+	echo "leave: $(cvmm monitor $mon leave 0 | tail -n 1)"
+fi
+wait $pid
+SH
+flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 2 --node-cpus 2 --node-mem 2G --kvm-amd npt=0 --all \
+	--timeout 1200 -- sh "$script" "$vc" >"$out" 2>&1
+
+rtt=$(sed -nE 's/.*rtt: ok rtt_us min=[0-9.]+ median=([0-9.]+).*/\1/p' "$out" | head -n 1)
+moves=$(sed -nE 's/.*move: ok vcpu 1 node [01] downtime_us ([0-9]+).*/\1/p' "$out" | sort -n)
+n=$(echo "$moves" | grep -c .)
+median=$(echo "$moves" | sed -n "$(((n + 1) / 2))p")
+stream=$(sed -nE 's/.*stream: .* copied, ([0-9.]+) seconds, ([0-9.]+) ?MB\/s.*/\2/p' "$out" | tail -n 1)
+leave=$(sed -nE 's/.*leave: (ok left .*)/\1/p' "$out" | head -n 1)
+pushed=$(echo "$leave" | sed -nE 's/.* pushed ([0-9]+) .*/\1/p')
+hms=$(echo "$leave" | sed -nE 's/.* handover_ms ([0-9]+) .*/\1/p')
+if [ -z "$rtt" ] || [ -z "$median" ] || [ -z "$stream" ] || [ -z "$pushed" ] || [ -z "$hms" ]; then
+	echo "vc-elastic-bench: incomplete run (rtt '$rtt', moves '$median', stream '$stream', leave '$leave')" >&2
+	grep -E "rtt:|move:|stream:|leave:|error" "$out" | head -20 >&2
+	exit 1
+fi
+echo "vc-elastic-bench: DSM round trip node1->node0: median ${rtt} us (50)"
+echo "vc-elastic-bench: vCPU move downtime: median ${median} us of $n moves ($(echo $moves | tr ' ' ','))"
+awk -v d="$median" -v r="$rtt" 'BEGIN { printf "vc-elastic-bench: move downtime / round trip: %.1fx\n", d / r }'
+echo "vc-elastic-bench: raw TCP stream node1->node0: ${stream} MB/s (64 MiB, dd | nc)"
+echo "vc-elastic-bench: eviction of node1: $leave"
+awk -v p="$pushed" -v ms="$hms" -v bw="$stream" 'BEGIN {
+	rate = ms > 0 ? p * 4096 / (ms / 1000) / 1e6 : 0
+	printf "vc-elastic-bench: hand-over pushed %d pages in %d ms: %.1f MB/s = %.2f of the stream\n", p, ms, rate, rate / bw }'

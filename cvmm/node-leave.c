@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A node leaves the running virtual computer (eviction, DESIGN.md §3.11),
+ * run on the node that leaves, L, towards node `to`:
+ *   1. each of L's vCPUs moves to `to` (cvmm/vcpu-move.c) while the guest
+ *      runs; the guest keeps its CPUs, now sharing `to`'s cores;
+ *   2. every vCPU of every node pauses (cvmm/cluster-pause.c) and the DSM
+ *      quiesces: no fault is pending, no coherence message is in flight;
+ *   3. the DSM hands every page L homes over to `to`, and every page L owns
+ *      back to its home (dsm/handover.c);
+ *   4. every vCPU resumes; L tells the others it left (LEFT), says goodbye
+ *      to the DSM, and its VM stops with VM_STOP_LEFT (its `cvmm node`
+ *      exits 0) while the guest goes on without it.
+ * Whether the guest should also take the CPUs of L's NUMA node offline is a
+ * policy of whoever asks (the message interrupt's NODE_LEAVE, posted before
+ * on the node that holds the guest's message page).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "cvmm/cluster-priv.h"
+#include "cvmm/lib/log.h"
+#include "dsm/dsm.h"
+
+#define PAUSE_TIMEOUT_MS   15000
+#define QUIESCE_TIMEOUT_MS 30000
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Step 1: every vCPU of this node to `to`. */
+static int move_all(struct cluster *c, unsigned int to, struct cluster_leave_stats *st)
+{
+	for (unsigned int i = 0; i < c->cfg.ncpus; i++) {
+		uint64_t ns = 0;
+		int ret;
+
+		if (cluster__vcpu_node(c, i) != c->cfg.node)
+			continue;
+		ret = cluster__move_vcpu(c, i, to, &ns);
+		if (ret) {
+			pr_err("node%u: leaving: moving vCPU %u to node%u: %s", c->cfg.node, i, to,
+			       strerror(-ret));
+			return ret;
+		}
+		st->vcpus++;
+		if (ns > st->max_move_ns)
+			st->max_move_ns = ns;
+	}
+	return 0;
+}
+
+/* Counts the pages handed over for the stats, and passes the news on. */
+struct tap {
+	struct cluster_leave_stats *st;
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *arg;
+};
+
+static void count_pages(void *arg, uint64_t done, uint64_t total)
+{
+	struct tap *tp = arg;
+
+	tp->st->pages = done;
+	if (tp->progress)
+		tp->progress(tp->arg, done, total);
+}
+
+int cluster__leave(struct cluster *c, unsigned int to,
+		   void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
+		   struct cluster_leave_stats *st)
+{
+	struct cl_msg left = { .type = CL_MSG_LEFT };
+	struct dsm_handover_stats hs = { 0 };
+	struct tap tp;
+	struct vm *vm = c->vm;
+	uint64_t t0, t1;
+	int ret;
+
+	bool verify = st->verify;
+
+	*st = (struct cluster_leave_stats){ .verify = verify };
+	if (!vm || !c->dsm || to >= c->cfg.nnodes || to == c->cfg.node)
+		return -EINVAL;
+	if (c->cfg.node == c->cfg.io_node)
+		return -EPERM; /* the devices cannot move (yet) */
+	if (!(c->vm_nodes & (1ull << to)))
+		return -EHOSTUNREACH;
+	ret = move_all(c, to, st);
+	if (ret)
+		return ret;
+
+	t0 = now_ns();
+	ret = cluster__pause_all(c, PAUSE_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	ret = dsm_quiesce(c->dsm, QUIESCE_TIMEOUT_MS);
+	if (ret) {
+		cluster__resume_all(c);
+		return ret;
+	}
+	t1 = now_ns();
+	tp = (struct tap){ .st = st, .progress = progress, .arg = arg };
+	ret = dsm_handover(c->dsm, to, count_pages, &tp, &hs);
+	st->pushed = hs.pushed;
+	st->zero = hs.zero;
+	st->handover_ns = now_ns() - t1;
+	if (ret) {
+		/* Some pages may have moved, some not: the guest's memory is split. */
+		pr_err("node%u: leaving: the hand-over to node%u failed; stopping the guest",
+		       c->cfg.node, to);
+		vm__request_stop(vm, VM_STOP_KVM);
+		return ret;
+	}
+	if (verify) /* the others heard HANDOVER before this: links are FIFO */
+		ret = dsm_checksum(c->dsm, &st->sum_after, &st->pages_after);
+	if (ret)
+		pr_err("node%u: checksum after the hand-over: %s", c->cfg.node, strerror(-ret));
+	cluster__resume_all(c);
+	st->paused_ns = now_ns() - t0;
+	for (unsigned int n = 0; n < c->cfg.nnodes; n++)
+		if (n != c->cfg.node && (c->vm_nodes & (1ull << n)))
+			cluster_send(c, n, &left);
+	atomic_store(&c->left, true);
+	vm__request_stop(vm, VM_STOP_LEFT);
+	return 0;
+}
