@@ -62,10 +62,11 @@ pass() {
 		head -n 1
 }
 
-# fault_rate LOG MODE NODE: NODE's DSM faults per second during MODE's timed
-# phase (between the first and the last of NODE's once-a-second samples that
-# arrived within it), or "?" if the phase was too short to hold two samples.
-fault_rate() {
+# faults LOG MODE NODE: NODE's DSM faults per second during MODE's timed
+# phase and the share of the phase they took (between the first and the last
+# of NODE's once-a-second samples that arrived within it), or "?" if the
+# phase was too short to hold two samples.
+faults() {
 	awk -v mode="$2" -v node="$3" '
 	{
 		t = $1
@@ -81,10 +82,12 @@ fault_rate() {
 		end = t
 		start = t - substr(line, RSTART + 8, RLENGTH - 8)
 	}
-	n == node && line ~ /^cvmm-bench: dsm faults=/ {
+	n == node && line ~ /^cvmm-bench: dsm faults=[0-9]+ wait_ms=[0-9]+$/ {
 		k++
 		ts[k] = t
-		f[k] = substr(line, 24) + 0
+		split(line, w, /[= ]/)
+		f[k] = w[4] + 0
+		ms[k] = w[6] + 0
 	}
 	END {
 		for (i = 1; i <= k; i++)
@@ -94,7 +97,8 @@ fault_rate() {
 				b = i
 			}
 		if (a && b > a)
-			printf "%.0f\n", (f[b] - f[a]) / (ts[b] - ts[a])
+			printf "%.0f faults/s, waiting %.0f%% of the time\n", (f[b] - f[a]) / (ts[b] - ts[a]),
+				(ms[b] - ms[a]) / (ts[b] - ts[a]) / 10
 		else
 			print "?"
 	}' "$1"
@@ -150,7 +154,7 @@ for m in local shared; do
 	fi
 	say "$m, 1 node x 1 vCPU: $a ops/s ($(pass "$one" $m ops) ops in $(pass "$one" $m seconds) s)"
 	say "$m, 2 nodes x 1 vCPU: $b ops/s ($(pass "$two" $m ops) ops in $(pass "$two" $m seconds) s;" \
-		"DSM faults/s node0 $(fault_rate "$two" $m 0), node1 $(fault_rate "$two" $m 1))"
+		"DSM: node0 $(faults "$two" $m 0); node1 $(faults "$two" $m 1))"
 	if [ $m = local ]; then
 		awk -v a="$a" -v b="$b" 'BEGIN { printf "vc-throughput-bench: local, 2 nodes / 1 node: %.2fx (goal >= 1.6x = 0.8 x 2)\n", b / a }'
 	else

@@ -1,10 +1,14 @@
 #!/bin/sh
 # vc-node.sh VC TIMEOUT - runs inside every sim node (busybox sh): this node's
-# `cvmm node --vc VC --stats`, and meanwhile, once a second, one line
-#   cvmm-bench: dsm faults=N
-# with the node's DSM faults so far (read, write and upgrade, from the live
-# statistics file), so that the bench can tell how many faults fell in a
-# phase of the guest's run.
+# `cvmm node --vc VC --stats`, and meanwhile, once a second, one line on
+# standard error (the guest's console is on standard output: the two must
+# not mix within a line)
+#   cvmm-bench: dsm faults=N wait_ms=M
+# N: the node's DSM faults so far (read, write and upgrade), M: the time they
+# took, estimated from the live statistics file's latency histogram (each
+# fault counted at 3/4 of its power-of-two bucket's bound), so that the bench
+# can tell how many faults fell in a phase of the guest's run and how long
+# the node's vCPUs waited on them.
 vc=$1
 timeout=$2
 stats=/tmp/cvmm-bench-stats.$$
@@ -12,7 +16,27 @@ CVMM_STATS_FILE=$stats cvmm node --vc "$vc" --id "$CVMM_NODE_ID" --stats --timeo
 node=$!
 while kill -0 "$node" 2>/dev/null; do
 	sleep 1
-	[ -f "$stats" ] && awk '/^cvmm_dsm_faults_total/ { n += $NF } END { print "cvmm-bench: dsm faults=" n + 0 }' "$stats"
+	[ -f "$stats" ] && awk '
+	/^cvmm_dsm_faults_total/ { n += $NF }
+	/^cvmm_dsm_fault_latency_seconds_bucket/ {
+		kind = $0
+		sub(/.*kind="/, "", kind)
+		sub(/".*/, "", kind)
+		le = $0
+		sub(/.*le="/, "", le)
+		sub(/".*/, "", le)
+		if (kind != last_kind)
+			prev = 0
+		c = $NF - prev
+		prev = $NF
+		last_kind = kind
+		if (le == "+Inf")
+			bound *= 2
+		else
+			bound = le + 0
+		ms += c * 0.75 * bound * 1000
+	}
+	END { printf "cvmm-bench: dsm faults=%d wait_ms=%.0f\n", n, ms }' "$stats" >&2
 done
 wait "$node"
 rc=$?
