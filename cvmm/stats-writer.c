@@ -54,6 +54,17 @@ static void take_sample(struct stats_writer *w)
 		dsm_count_pages(w->dsm, &s->pages_owned, &s->pages_homed);
 		s->have_dsm = true;
 	}
+	if (w->vm && w->vm->cluster) {
+		/* vCPUs move between nodes (vcpu-move, leave): the ones that run here now */
+		s->nvcpus = 0;
+		for (unsigned int i = 0; i < w->vm->nr_cpus && s->nvcpus < STATS_MAX_VCPUS; i++) {
+			if (w->vm->vcpus[i].remote)
+				continue;
+			s->vcpu[s->nvcpus].vcpu = i;
+			s->vcpu[s->nvcpus].node = s->node;
+			s->nvcpus++;
+		}
+	}
 	if (w->vm && w->vm->hc) {
 		s->ncalls = 0;
 		for (uint32_t nr = 1; nr < HC_NR && s->ncalls < STATS_MAX_CALLS; nr++) {

@@ -188,6 +188,26 @@ static void engine_apply(struct dsm *d, const struct dsm_actions *acts, const vo
 
 /* --- events ------------------------------------------------------------- */
 
+/*
+ * A page this node holds (SHARED or MODIFIED) that is missing from the memfd
+ * is all zero: a run given by a departing node (XFER_ZERO) stays a hole
+ * until it is touched, rather than making the DSM thread allocate it all at
+ * once. Fill it now; -EEXIST means it was installed meanwhile.
+ */
+static void engine_zero_fill(struct dsm *d, uint64_t page)
+{
+	static const uint8_t zero[DSM_PAGE_SIZE];
+	uint8_t state = d->proto.page[page].state;
+	int ret;
+
+	if (state == DSM_INVALID)
+		return;
+	ret = uffd_copy(d->uffd, d->vm + (page << DSM_PAGE_SHIFT), zero, DSM_PAGE_SIZE,
+			state == DSM_SHARED);
+	if (ret && ret != -EEXIST)
+		engine_local_error(d, "UFFDIO_COPY of a zero page", page, ret);
+}
+
 static void engine_faults(struct dsm *d)
 {
 	static const uint8_t kind_stat[] = {
@@ -215,6 +235,8 @@ static void engine_faults(struct dsm *d)
 				       d->cfg.node, (unsigned long long)addr);
 				continue;
 			}
+			if (kind == DSM_FAULT_SPURIOUS && !(flags & UFFD_PAGEFAULT_FLAG_WP))
+				engine_zero_fill(d, page);
 			stat_add(&d->st.faults[kind_stat[kind]], 1);
 			stat_add(&d->heat[page], 1);
 			if (kind != DSM_FAULT_SPURIOUS && !d->t_fault[page]) {
@@ -727,6 +749,7 @@ void dsm_destroy(struct dsm *d)
 			pr_err("dsm: node %u: cannot stop the engine thread", d->cfg.node);
 		pthread_join(d->thread, NULL);
 	}
+	quiesce_join(d);
 	if (d->tickfd >= 0)
 		close(d->tickfd);
 	if (d->callfd >= 0)

@@ -87,6 +87,8 @@ struct dsm {
 	uint64_t query_round;
 	uint64_t query_replies; /* mask of peers that answered this round */
 	uint64_t query_sum[4];	/* the answers' fields, summed */
+	pthread_t csum_thread;	/* our part of a peer's checksum */
+	bool csum_running;	/* engine thread only */
 
 	/* dsm/handover.c: nodes that handed over and departed. */
 	uint64_t departed_mask;
@@ -114,6 +116,7 @@ int engine_call(struct dsm *d, void (*fn)(struct dsm *d, void *arg), void *arg);
 
 /* dsm/quiesce.c and dsm/handover.c: their messages, on the engine thread. */
 void quiesce_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m);
+void quiesce_join(struct dsm *d); /* waits for a checksum thread; engine thread or destroy */
 int handover_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m, const char **why);
 
 #endif

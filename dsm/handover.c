@@ -7,7 +7,7 @@
  *     entry (owner, sharers, with L removed), then PUSH_HOME its contents if
  *     L held the only valid copy or `to` held none; a run of pages that only
  *     L holds and that are all zero (most of a guest's memory, untouched)
- *     goes as one XFER_ZERO, which `to` allocates zeroed;
+ *     goes as one XFER_ZERO, which `to` fills with zeros when they are touched;
  *   - gives every page L owns (MODIFIED) but another node homes back to its
  *     home: PUSH, a writeback;
  *   - then tells every node HANDOVER: from now on `to` homes L's pages, and
@@ -22,7 +22,6 @@
  * quiesced DSM cannot produce, failing the sender like any protocol error.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 
 #include "cvmm/lib/le.h"
@@ -226,7 +225,12 @@ static const char *take_dir(struct dsm *d, unsigned from, uint64_t page, const u
 	return NULL;
 }
 
-/* XFER_ZERO: count pages from `page` are ours, MODIFIED and zero: allocate them. */
+/*
+ * XFER_ZERO: count pages from `page` are ours, MODIFIED and zero. They stay
+ * holes in the memfd, filled with zeros when first touched (engine.c,
+ * engine_zero_fill): allocating them here would hold this thread for as
+ * long as it takes to clear them, and peers would think it dead.
+ */
 static const char *take_zero(struct dsm *d, unsigned from, uint64_t page, const uint8_t *p)
 {
 	uint64_t count = get_le64(p);
@@ -236,14 +240,6 @@ static const char *take_zero(struct dsm *d, unsigned from, uint64_t page, const 
 	for (uint64_t i = page; i < page + count; i++)
 		if (d->home[i] != from || d->proto.page[i].state != DSM_INVALID)
 			return "xfer_zero of a page the sender does not home, or that we hold";
-	if (fallocate(d->cfg.memfd, 0, (off_t)(page << DSM_PAGE_SHIFT),
-		      (off_t)(count << DSM_PAGE_SHIFT))) {
-		stat_add(&d->local_errors, 1);
-		pr_err("dsm: node %u: allocating pages %llu..%llu from departing node %u: %s",
-		       d->cfg.node, (unsigned long long)page,
-		       (unsigned long long)(page + count - 1), from, strerror(errno));
-		return NULL;
-	}
 	for (uint64_t i = page; i < page + count; i++) {
 		d->proto.page[i].state = DSM_MODIFIED;
 		d->proto.dir[i] = (struct dsm_dir){ .owner = (uint8_t)d->cfg.node,

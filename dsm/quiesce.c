@@ -19,14 +19,16 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "cvmm/lib/le.h"
 #include "cvmm/lib/log.h"
 #include "dsm/engine.h"
 
-#define QUERY_TIMEOUT_MS 5000
+#define QUERY_TIMEOUT_MS 60000 /* a checksum in an emulated node takes seconds */
 #define QUIET_POLL_MS	 20
 
 enum { Q_OUTSTANDING, Q_BUSY, Q_SENT, Q_RECEIVED, Q_FIELDS };
@@ -56,21 +58,47 @@ static bool counts(const struct dsm *d, uint64_t i)
 	       (d->home[i] == d->cfg.node && d->proto.dir[i].owner == DSM_NODE_NONE);
 }
 
-static void csum_local(struct dsm *d, void *arg)
+/*
+ * The pages this node holds the valid copy of, hashed. Holes in the memfd are
+ * zero (never written, or given as XFER_ZERO): they are skipped without being
+ * read, which would allocate them. Runs on a thread of its own on a peer, on
+ * the caller's on the coordinator: a guest's memory takes seconds to hash in
+ * an emulated node, longer than peers wait for a sign of life.
+ */
+static void csum_local(struct dsm *d, uint64_t *q)
 {
 	static const uint8_t zero[DSM_PAGE_SIZE];
-	uint64_t *q = arg;
+	off_t pos = 0, size = (off_t)d->cfg.size;
 
 	q[0] = q[1] = 0;
-	for (uint64_t i = 0; i < d->npages; i++) {
-		const uint8_t *p = d->alias + (i << DSM_PAGE_SHIFT);
+	while (pos < size) {
+		off_t data = lseek(d->cfg.memfd, pos, SEEK_DATA), hole;
 
-		if (!counts(d, i) || !memcmp(p, zero, DSM_PAGE_SIZE))
-			continue;
-		q[0] += XXH3_64bits_withSeed(p, DSM_PAGE_SIZE, i);
-		q[1]++;
+		if (data < 0)
+			break; /* ENXIO: no data after pos */
+		hole = lseek(d->cfg.memfd, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		for (uint64_t i = (uint64_t)data >> DSM_PAGE_SHIFT;
+		     i < (uint64_t)(hole + DSM_PAGE_SIZE - 1) >> DSM_PAGE_SHIFT; i++) {
+			const uint8_t *p = d->alias + (i << DSM_PAGE_SHIFT);
+
+			if (!counts(d, i) || !memcmp(p, zero, DSM_PAGE_SIZE))
+				continue;
+			q[0] += XXH3_64bits_withSeed(p, DSM_PAGE_SIZE, i);
+			q[1]++;
+		}
+		pos = hole;
 	}
 }
+
+struct csum_job {
+	struct dsm *d;
+	unsigned peer;
+	uint64_t round;
+};
+
+static void *csum_worker(void *arg);
 
 static void reply(struct dsm *d, unsigned peer, uint8_t type, uint64_t round, const uint64_t *v,
 		  unsigned n)
@@ -97,6 +125,40 @@ static void answer(struct dsm *d, unsigned peer, const struct dsm_msg *m, unsign
 	pthread_mutex_unlock(&d->lock);
 }
 
+static void *csum_worker(void *arg)
+{
+	struct csum_job *j = arg;
+	uint64_t v[2];
+
+	csum_local(j->d, v);
+	reply(j->d, j->peer, DSM_MSG_CSUM_REPLY, j->round, v, 2);
+	free(j);
+	return NULL;
+}
+
+/* A peer asks for our part of the checksum: computed off the engine thread. */
+static void start_csum(struct dsm *d, unsigned peer, uint64_t round)
+{
+	struct csum_job *j = malloc(sizeof(*j));
+
+	quiesce_join(d); /* the previous one, long done */
+	if (j)
+		*j = (struct csum_job){ .d = d, .peer = peer, .round = round };
+	if (!j || pthread_create(&d->csum_thread, NULL, csum_worker, j)) {
+		pr_err("dsm: node %u: no thread to checksum for node %u", d->cfg.node, peer);
+		free(j);
+		return; /* the coordinator times out and says so */
+	}
+	d->csum_running = true;
+}
+
+void quiesce_join(struct dsm *d)
+{
+	if (d->csum_running)
+		pthread_join(d->csum_thread, NULL);
+	d->csum_running = false;
+}
+
 void quiesce_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m)
 {
 	uint64_t round = get_le64(m->payload), v[Q_FIELDS];
@@ -107,8 +169,7 @@ void quiesce_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m)
 		reply(d, peer, DSM_MSG_QUIET_REPLY, round, v, Q_FIELDS);
 		break;
 	case DSM_MSG_CSUM_REQ:
-		csum_local(d, v);
-		reply(d, peer, DSM_MSG_CSUM_REPLY, round, v, 2);
+		start_csum(d, peer, round);
 		break;
 	case DSM_MSG_QUIET_REPLY:
 		answer(d, peer, m, Q_FIELDS);
@@ -135,9 +196,17 @@ static uint64_t live_peers(struct dsm *d)
 	return mask;
 }
 
-/* One round: every live peer's answer and ours, summed into sum[0..n). Under query_lock. */
-static int query(struct dsm *d, uint8_t type, void (*local)(struct dsm *, void *), uint64_t *sum,
-		 unsigned n)
+static void csum_call(struct dsm *d, void *arg)
+{
+	csum_local(d, arg); /* on the caller's thread: the DSM is quiesced */
+}
+
+/*
+ * One round: every live peer's answer and ours, summed into sum[0..n). Under
+ * query_lock. on_engine: our part runs on the engine thread (else here).
+ */
+static int query(struct dsm *d, uint8_t type, void (*local)(struct dsm *, void *), bool on_engine,
+		 uint64_t *sum, unsigned n)
 {
 	uint64_t peers = live_peers(d), round, mine[Q_FIELDS];
 	uint8_t buf[DSM_ROUND_LEN];
@@ -154,8 +223,10 @@ static int query(struct dsm *d, uint8_t type, void (*local)(struct dsm *, void *
 	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
 		if (peers & (1ull << i))
 			ret = engine_send(d, i, type, 0, 0, buf, sizeof(buf));
-	if (!ret)
+	if (!ret && on_engine)
 		ret = engine_call(d, local, mine);
+	else if (!ret)
+		local(d, mine);
 	if (ret)
 		return ret;
 
@@ -183,7 +254,7 @@ int dsm_quiesce(struct dsm *d, unsigned timeout_ms)
 
 	pthread_mutex_lock(&d->query_lock);
 	for (;;) {
-		ret = query(d, DSM_MSG_QUIET_REQ, quiet_local, q, Q_FIELDS);
+		ret = query(d, DSM_MSG_QUIET_REQ, quiet_local, true, q, Q_FIELDS);
 		if (ret)
 			break;
 		if (!q[Q_OUTSTANDING] && !q[Q_BUSY] && q[Q_SENT] == q[Q_RECEIVED]) {
@@ -215,7 +286,7 @@ int dsm_checksum(struct dsm *d, uint64_t *sum, uint64_t *pages)
 	int ret;
 
 	pthread_mutex_lock(&d->query_lock);
-	ret = query(d, DSM_MSG_CSUM_REQ, csum_local, v, 2);
+	ret = query(d, DSM_MSG_CSUM_REQ, csum_call, false, v, 2);
 	pthread_mutex_unlock(&d->query_lock);
 	if (ret)
 		return ret;
