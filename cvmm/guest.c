@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -151,6 +153,7 @@ int guest__run(const struct guest_spec *spec)
 {
 	struct file_buf kernel = { 0 }, initrd = { 0 };
 	struct boot_input in;
+	sigset_t stop, old;
 	int status = RUN_BAD_INPUT;
 
 	if (read_file("kernel", spec->kernel, &kernel))
@@ -166,7 +169,18 @@ int guest__run(const struct guest_spec *spec)
 	};
 	if (x86_boot__check(&in, spec->mem))
 		goto out;
+	/*
+	 * Every thread the boot starts (the DSM's, the cluster's workers, the
+	 * vCPUs) inherits this mask: SIGINT and SIGTERM reach only the VM's
+	 * signalfd (kvm__vm_run), which stops the guest in order, instead of
+	 * killing the process in whichever thread takes them.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
 	status = boot(spec, &in);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 out:
 	free(initrd.data);
 	free(kernel.data);
