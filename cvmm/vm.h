@@ -78,7 +78,7 @@ struct vcpu {
 	pthread_t thread;
 	_Atomic bool started; /* read by vm__request_stop() from any thread */
 	_Atomic bool pause;   /* vcpu__pause(): the thread leaves its loop */
-	bool remote;	      /* another node runs it: no thread here (cvmm/cluster.c) */
+	_Atomic bool remote;  /* another node runs it: no thread here (cvmm/cluster.c) */
 };
 
 struct vm_devices {
