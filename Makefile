@@ -144,6 +144,11 @@ test-sim: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory binaries guest
 	@$(TIER_RUNNER) sim
 
+# Emulated clusters too slow for make test (tests/long/, ~15 min each).
+test-long: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory binaries guest
+	@$(TIER_RUNNER) long
+
 bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory binaries
 	@bench/run.sh
@@ -164,7 +169,7 @@ format-check:
 clean:
 	rm -rf $(BUILD_ROOT)/obj $(BUILD_ROOT)/bin $(BUILD_ROOT)/tests $(BUILD_ROOT)/san
 
-.PHONY: all binaries unit-binaries deps guest test test-unit test-integration test-sim \
+.PHONY: all binaries unit-binaries deps guest test test-unit test-integration test-sim test-long \
 	bench demo format format-check clean
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -5,6 +5,8 @@
 #   unit         every cmocka binary in $CVMM_TBIN/unit (TAP output)
 #   integration  every executable tests/integration/*.sh (TAP output)
 #   sim          every executable tests/sim/*.sh (TAP output; boots emulated nodes)
+#   long         every executable tests/long/*.sh: emulated clusters too slow for
+#                make test's 60 minutes (make test-long)
 #
 # Every test prints TAP lines ("ok N - what", "not ok N - what", "... # SKIP why").
 # A test program that exits non-zero without reporting a failure counts as one
@@ -77,13 +79,13 @@ run_tier()
 			[ -x "$t" ] || continue
 			run_one unit "$(basename "$t")" "$t"
 		done ;;
-	integration | sim)
+	integration | sim | long)
 		for t in "$top"/tests/"$tier"/*.sh; do
 			[ -x "$t" ] || continue
 			run_one "$tier" "$(basename "$t" .sh)" "$t"
 		done ;;
 	*)
-		echo "run-tier: unknown tier '$tier' (unit, integration, sim)" >&2
+		echo "run-tier: unknown tier '$tier' (unit, integration, sim, long)" >&2
 		exit 2 ;;
 	esac
 	echo "== tier $tier took $(( $(date +%s) - start ))s"

@@ -70,7 +70,9 @@ else
 	step 4 checksum
 fi
 wait $pid
-echo "node $id: cvmm node exited $?"
+rc=$?
+echo "node $id: cvmm node exited $rc"
+exit $rc
 SH
 
 start=$(date +%s)
@@ -80,7 +82,7 @@ rc=$?
 secs=$(($(date +%s) - start))
 
 has() { tr -d '\r' <"$out" | grep -qE "$1"; }
-line() { tr -d '\r' <"$out" | sed -nE "s/^\[node$1\] $2/\1/p" | head -n 1; }
+line() { tr -d '\r' <"$out" | sed -nE "s|^\[node$1\] $2|\1|p" | head -n 1; }
 before=$(line 1 'step 3: .*checksum ([0-9a-f]+/[0-9]+) before.*')
 after=$(line 1 'step 3: .*checksum [0-9a-f]+/[0-9]+ before ([0-9a-f]+/[0-9]+) after.*')
 
