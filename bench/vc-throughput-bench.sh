@@ -105,7 +105,9 @@ faults() {
 }
 
 # symbols ADDR: what the guest-physical page ADDR (hex) holds, from System.map
-# (the kernel image is mapped at ADDR + 0xc0000000).
+# (the kernel image is mapped at ADDR + 0xc0000000): the variables known to be
+# written often (timekeeping, scheduler, RCU) if the page has any, else its
+# first symbols.
 symbols() {
 	local map=$guest/System.map va text end
 	va=$(($1 + 0xc0000000))
@@ -116,9 +118,17 @@ symbols() {
 		return
 	fi
 	awk -v lo="$(printf '%08x' "$va")" -v hi="$(printf '%08x' $((va + 4096)))" '
-	$1 < lo { cover = $3; next }
-	$1 < hi && n < 4 && !seen[$3]++ { s = s " " $3; n++ }
-	END { print (cover ? cover "+" : "") s }' "$map"
+	BEGIN {
+		split("jiffies jiffies_seq jiffies_lock tk_core timekeeper_lock tk_fast_mono " \
+		      "tk_fast_raw tick_next_period last_jiffies_update tick_do_timer_cpu nohz " \
+		      "calc_load_update avenrun rcu_state runqueues tasklist_lock", k, " ")
+		for (i in k)
+			known[k[i]] = 1
+	}
+	$1 < lo || $1 >= hi { next }
+	$3 in known && !seen[$3]++ { hot = hot " " $3 }
+	n < 4 && !first[$3]++ { some = some " " $3; n++ }
+	END { print hot ? "with" hot : "from" some " ..." }' "$map"
 }
 
 # hot_pages LOG: the two-node run's hottest pages per node, named.
