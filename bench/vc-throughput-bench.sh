@@ -10,8 +10,10 @@
 # across two sim nodes with one vCPU each, node 1 homing half the memory. The
 # ops/s are the guest's own (CLOCK_MONOTONIC, start barrier to last thread's
 # end). Prints the figures, the ratios, the DSM faults per second each node
-# took during each timed phase, and the two-node run's hottest pages named
-# from build/guest/System.map. The consoles are kept in build/test-logs/bench/.
+# took during each timed phase and the share of the phase they cost, and the
+# two-node run's hottest pages named from build/guest/System.map. The
+# consoles are kept in build/test-logs/bench/. About 8.5 minutes on the
+# 2-core development host (docs/performance.md), plus any wait for the lock.
 #
 #   CVMM_TP_LOCAL_OPS      local ops per thread, both runs (default 3000000)
 #   CVMM_TP_SHARED_OPS     shared ops per thread on 1 node (default 1000000)
@@ -136,6 +138,7 @@ hot_pages() {
 	local line node
 	sed -nE 's/^[0-9.]+ (\[node[0-9]+\] )?cvmm node: (node[0-9]+) hot pages: (.*)/\2 \3/p' "$1" |
 		while read -r node line; do
+			# shellcheck disable=SC2086 # split "ADDR (N) ADDR (N) ..." into words
 			set -- $line
 			while [ $# -ge 2 ]; do
 				say "  $node hot page $1, ${2//[()]/} faults: $(symbols "$1")"
