@@ -12,8 +12,9 @@
  *                         paused, the checksum of all guest memory
  *                         (dsm_checksum), every vCPU resumed
  *   leave NODE [verify] -> "progress pages D/T R/s" lines, then "ok left to
- *                         nodeN vcpus V pages P handover_ms H paused_ms Q
- *                         max_move_us M [checksum S/N before S/N after]";
+ *                         nodeN vcpus V pages P pushed X zero Z handover_ms H
+ *                         paused_ms Q max_move_us M [checksum S/N before S/N
+ *                         after]";
  *                         this node then stops (status 0)
  */
 #include <errno.h>
@@ -178,10 +179,10 @@ static void leave(struct cluster *c, unsigned long to, bool verify, char *out, s
 		return;
 	n = (size_t)snprintf(
 		out, len,
-		"ok left to node%lu vcpus %u pages %llu handover_ms %llu paused_ms %llu "
-		"max_move_us %llu",
-		to, st.vcpus, (unsigned long long)st.pages,
-		(unsigned long long)st.handover_ns / 1000000,
+		"ok left to node%lu vcpus %u pages %llu pushed %llu zero %llu handover_ms %llu "
+		"paused_ms %llu max_move_us %llu",
+		to, st.vcpus, (unsigned long long)st.pages, (unsigned long long)st.pushed,
+		(unsigned long long)st.zero, (unsigned long long)st.handover_ns / 1000000,
 		(unsigned long long)st.paused_ns / 1000000,
 		(unsigned long long)st.max_move_ns / 1000);
 	if (verify && n < len)

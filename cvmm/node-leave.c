@@ -81,9 +81,9 @@ int cluster__leave(struct cluster *c, unsigned int to,
 	struct tap tp;
 	struct vm *vm = c->vm;
 	uint64_t t0, t1;
-	int ret;
 
 	bool verify = st->verify;
+	int ret;
 
 	*st = (struct cluster_leave_stats){ .verify = verify };
 	if (!vm || !c->dsm || to >= c->cfg.nnodes || to == c->cfg.node)
@@ -102,6 +102,13 @@ int cluster__leave(struct cluster *c, unsigned int to,
 		return ret;
 	ret = dsm_quiesce(c->dsm, QUIESCE_TIMEOUT_MS);
 	if (ret) {
+		cluster__resume_all(c);
+		return ret;
+	}
+	if (verify)
+		ret = dsm_checksum(c->dsm, &st->sum_before, &st->pages_before);
+	if (ret) {
+		pr_err("node%u: checksum before the hand-over: %s", c->cfg.node, strerror(-ret));
 		cluster__resume_all(c);
 		return ret;
 	}

@@ -33,7 +33,7 @@ cat >"$vc" <<JSON
   "guest": {
     "kernel": "$guest/bzImage",
     "initrd": "$guest/initrd.cpio.gz",
-    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,hotadd,memory,locks cvmm.ops=$ops"
+    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,hotadd,memory,locks,sleep:40 cvmm.ops=$ops"
   },
   "nodes": [
     { "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
