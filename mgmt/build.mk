@@ -4,12 +4,14 @@ MGMT_SIM_SRCS := mgmt/sim/opts.c mgmt/sim/vcmode.c mgmt/sim/launcher.c mgmt/sim/
 MGMT_AUTH_SRCS := mgmt/auth.c
 MGMT_AGENT_SRCS := mgmt/agent/inventory.c mgmt/agent/nodelog.c mgmt/agent/vcpart.c \
 	mgmt/agent/metrics.c mgmt/agent/control.c mgmt/agent/stdin-pipe.c \
-	mgmt/agent/builtin-agent.c
+	mgmt/agent/monitor-cmd.c mgmt/agent/monitor-stream.c mgmt/agent/builtin-agent.c
 MGMT_SRCS := mgmt/chan.c $(MGMT_AUTH_SRCS) $(MGMT_SIM_SRCS) $(MGMT_AGENT_SRCS)
 MGMT_LIBS := -lsodium -lmicrohttpd
 
 UNIT_TESTS += test-chan test-sim-opts test-sim-launcher test-sim-qemu test-sim-image
-UNIT_TESTS += test-stdin-pipe
+UNIT_TESTS += test-stdin-pipe test-agent-monitor-cmd
+test-agent-monitor-cmd_SRCS := tests/unit/test-agent-monitor-cmd.c mgmt/agent/monitor-cmd.c \
+	$(LIB_SRCS)
 test-chan_SRCS := tests/unit/test-chan.c mgmt/chan.c $(LIB_SRCS)
 test-stdin-pipe_SRCS := tests/unit/test-stdin-pipe.c mgmt/agent/stdin-pipe.c
 test-sim-opts_SRCS := tests/unit/test-sim-opts.c mgmt/sim/opts.c mgmt/sim/vcmode.c \
@@ -68,11 +70,14 @@ test-agent_LIBS := -lmicrohttpd -ljansson -lsodium
 
 # cvmmctl: the management host's command (SQLite state, libcurl to the agents).
 CTL_SRCS := mgmt/ctl/args.c mgmt/ctl/db.c mgmt/ctl/client.c mgmt/ctl/cmd-node.c \
-	mgmt/ctl/cmd-vc.c mgmt/ctl/cmd-vc-show.c mgmt/ctl/cvmmctl.c
+	mgmt/ctl/cmd-vc.c mgmt/ctl/cmd-vc-show.c mgmt/ctl/cmd-vc-elastic.c mgmt/ctl/elastic.c \
+	mgmt/ctl/cvmmctl.c
 BINS += cvmmctl
 cvmmctl_SRCS := $(CTL_SRCS) $(MGMT_AUTH_SRCS) $(MGMT_VC_SRCS) $(LIB_SRCS)
 cvmmctl_LIBS := -lsqlite3 -lcurl -ljansson -lsodium
-UNIT_TESTS += test-ctl-args test-ctl-db
+UNIT_TESTS += test-ctl-args test-ctl-db test-ctl-elastic
+test-ctl-elastic_SRCS := tests/unit/test-ctl-elastic.c mgmt/ctl/elastic.c mgmt/vc/vc.c $(LIB_SRCS)
+test-ctl-elastic_LIBS := -ljansson
 test-ctl-args_SRCS := tests/unit/test-ctl-args.c mgmt/ctl/args.c $(LIB_SRCS)
 test-ctl-db_SRCS := tests/unit/test-ctl-db.c mgmt/ctl/db.c
 test-ctl-db_LIBS := -lsqlite3

@@ -470,6 +470,9 @@ int cmd_agent(int argc, char **argv)
 	}
 	self[n] = '\0';
 	o.ctl.cvmm = self;
+	/* Tests stand a scripted node in for it (tests/integration/mgmt-agents.sh). */
+	if (getenv("CVMM_AGENT_NODE_PROGRAM") && getenv("CVMM_AGENT_NODE_PROGRAM")[0])
+		o.ctl.cvmm = getenv("CVMM_AGENT_NODE_PROGRAM");
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl)
 		return 1;

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include "mgmt/agent/control.h"
 #include "mgmt/agent/inventory.h"
 #include "mgmt/agent/metrics.h"
+#include "mgmt/agent/monitor-cmd.h"
+#include "mgmt/agent/monitor-stream.h"
 #include "mgmt/agent/nodelog.h"
 #include "mgmt/vc/vc.h"
 
@@ -43,6 +46,7 @@ struct reply {
 	const char *type;
 	char offset[24]; /* X-Cvmm-Offset of a console reply, or "" */
 	const char *state;
+	struct monitor_stream *stream; /* a monitor reply to stream instead of body */
 };
 
 static void reply_json(struct reply *r, unsigned int status, json_t *obj)
@@ -347,6 +351,50 @@ static void do_console(struct agent_ctl *c, struct req *q, struct reply *r)
 }
 
 /*
+ * Passes one monitor command to the node (monitor-cmd.h lists them) and
+ * streams its reply lines back as text, as they come.
+ */
+static void do_monitor(struct agent_ctl *c, struct req *q, struct reply *r)
+{
+	json_t *root = json_loadb(q->body ? q->body : "", q->len, 0, NULL);
+	const char *want = json_string_value(json_object_get(root, "vc"));
+	const char *cmd = json_string_value(json_object_get(root, "command"));
+	char line[128], err[256], path[PATH_MAX];
+	int ret;
+
+	vcpart_poll(&c->part);
+	if (!cmd) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST,
+			    "body: expected {\"vc\": NAME, \"command\": COMMAND}");
+	} else if (monitor_cmd_check(cmd, line, sizeof(line), err, sizeof(err))) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "command: %s", err);
+	} else if (c->part.state == VCPART_IDLE) {
+		reply_error(r, MHD_HTTP_CONFLICT, "this node belongs to no VC");
+	} else if (want && strcmp(want, c->part.vc)) {
+		reply_error(r, MHD_HTTP_CONFLICT, "this node belongs to VC %s, not %s", c->part.vc,
+			    want);
+	} else if (c->part.state != VCPART_RUNNING) {
+		reply_error(r, MHD_HTTP_CONFLICT,
+			    "node %u of VC %s is not running (it exited, "
+			    "status %d)",
+			    c->part.node, c->part.vc, vcpart_exit_code(&c->part));
+	} else {
+		vcpart_path(&c->part, "monitor.sock", path, sizeof(path));
+		ret = monitor_stream_open(path, line, &r->stream, err, sizeof(err));
+		if (ret) {
+			reply_error(r, MHD_HTTP_CONFLICT, "node %u of VC %s: %s", c->part.node,
+				    c->part.vc, err);
+		} else {
+			pr_info("monitor command to node %u of VC %s: %s", c->part.node, c->part.vc,
+				line);
+			r->status = MHD_HTTP_OK;
+			r->type = "text/plain";
+		}
+	}
+	json_decref(root);
+}
+
+/*
  * The routes. A path served with another method is 405; an unknown path 404.
  * `sign`: the request must carry a valid signature (every /v1/ route).
  */
@@ -356,9 +404,13 @@ static const struct route {
 	bool sign;
 	handler_fn fn;
 } routes[] = {
-	{ "GET", "/metrics", false, do_metrics },    { "GET", "/v1/inventory", true, do_inventory },
-	{ "POST", "/v1/vc/start", true, do_start },  { "POST", "/v1/vc/stop", true, do_stop },
-	{ "GET", "/v1/vc/status", true, do_status }, { "GET", "/v1/vc/console", true, do_console },
+	{ "GET", "/metrics", false, do_metrics },
+	{ "GET", "/v1/inventory", true, do_inventory },
+	{ "POST", "/v1/vc/start", true, do_start },
+	{ "POST", "/v1/vc/stop", true, do_stop },
+	{ "GET", "/v1/vc/status", true, do_status },
+	{ "GET", "/v1/vc/console", true, do_console },
+	{ "POST", "/v1/vc/monitor", true, do_monitor },
 };
 
 static void peer_name(struct MHD_Connection *conn, char *buf, size_t len)
@@ -436,6 +488,19 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (r->stream) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+							 monitor_stream_read, r->stream,
+							 monitor_stream_free);
+		if (!resp) {
+			monitor_stream_free(r->stream);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
+		ret = MHD_queue_response(conn, r->status, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
 	if (!r->body) {
 		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		r->body = strdup("{\"error\": \"out of memory\"}");
@@ -489,7 +554,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	pthread_mutex_lock(&c->lock);
 	dispatch(c, q, url, method, &r);
+	pthread_mutex_unlock(&c->lock);
 	return send_reply(conn, &r);
 }
 
@@ -594,13 +661,14 @@ int agent_ctl_start(struct agent_ctl *c, const struct agent_ctl_config *cfg, cha
 		snprintf(err, errlen, "--listen '%s': %s", cfg->listen, gai_strerror(ret));
 		return -EINVAL;
 	}
-	c->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-					  (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				  (uint16_t)port, NULL, NULL, on_request, c, MHD_OPTION_SOCK_ADDR,
-				  ai->ai_addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri, c,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, c,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
-				  64u, MHD_OPTION_END);
+	pthread_mutex_init(&c->lock, NULL);
+	c->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		(uint16_t)port, NULL, NULL, on_request, c, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, c, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		c, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 64u,
+		MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!c->mhd) {
 		snprintf(err, errlen,

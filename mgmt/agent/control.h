@@ -9,16 +9,22 @@
  *   POST /v1/vc/stop     [{"vc": NAME}]: stop it and release the node
  *   GET  /v1/vc/status   state, exit status, the node's stats and errors
  *   GET  /v1/vc/console?vc=NAME&offset=N   the node's output from byte N
+ *   POST /v1/vc/monitor  {"vc": NAME, "command": C}: pass C, one of a fixed
+ *                        set (monitor-cmd.h), to the node's monitor socket;
+ *                        its reply lines stream back as text/plain
  *
  * Every /v1/ request must be signed with the cluster secret (mgmt/auth.h);
  * one that is not, or is stale or replayed, gets 401 and one log line.
  *
- * One thread, libmicrohttpd's, serves every request and alone touches the
- * service's state after agent_ctl_start() returns, so there is no lock.
+ * libmicrohttpd runs a thread per connection, so that a monitor reply can
+ * stream for minutes (a leave) while other requests are served; the handlers
+ * run under `lock`, which guards the VC part and the replay cache. A
+ * streaming reply is read outside the lock and touches only its socket.
  */
 #ifndef CVMM_MGMT_AGENT_CONTROL_H
 #define CVMM_MGMT_AGENT_CONTROL_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "mgmt/agent/vcpart.h"
@@ -28,6 +34,7 @@ struct MHD_Daemon;
 
 struct agent_ctl {
 	struct MHD_Daemon *mhd;
+	pthread_mutex_t lock; /* held by every request handler */
 	struct auth_key key;
 	struct auth_replay replay;
 	struct vcpart part;

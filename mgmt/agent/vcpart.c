@@ -58,7 +58,7 @@ static int write_file(const char *path, const char *text)
 /* In the child: never returns. */
 static void exec_node(const struct vcpart *p, int log_fd, const char *vc_path)
 {
-	char id[16], stats[PATH_MAX];
+	char id[16], stats[PATH_MAX], mon[PATH_MAX];
 	int null = open("/dev/null", O_RDONLY);
 	sigset_t none;
 
@@ -68,13 +68,15 @@ static void exec_node(const struct vcpart *p, int log_fd, const char *vc_path)
 
 	snprintf(id, sizeof(id), "%u", p->node);
 	vcpart_path(p, "stats.prom", stats, sizeof(stats));
+	vcpart_path(p, "monitor.sock", mon, sizeof(mon));
 	/* Its own process group, so that a stop reaches every process it starts. */
 	setpgid(0, 0);
 	dup2(null, STDIN_FILENO);
 	dup2(log_fd, STDOUT_FILENO);
 	dup2(log_fd, STDERR_FILENO);
 	setenv("CVMM_STATS_FILE", stats, 1);
-	execl(p->cvmm, p->cvmm, "node", "--vc", vc_path, "--id", id, "--stats", (char *)NULL);
+	execl(p->cvmm, p->cvmm, "node", "--vc", vc_path, "--id", id, "--stats", "--monitor", mon,
+	      (char *)NULL);
 	dprintf(STDERR_FILENO, "cvmm agent: error: cannot run %s: %s\n", p->cvmm, strerror(errno));
 	_exit(127);
 }

@@ -2,8 +2,8 @@
 /*
  * This node's part of a virtual computer, as the agent runs it: the VC
  * description saved under the state directory, the `cvmm node --vc FILE
- * --id I --stats` process started from it, its output in a log beside it,
- * and its exit status once it ends.
+ * --id I --stats --monitor SOCKET` process started from it, its output in a
+ * log beside it, and its exit status once it ends.
  *
  * A node belongs to at most one VC: from a start until the stop that
  * releases it, even after its process has exited (so that its exit status
@@ -15,6 +15,8 @@
  *               on the I/O node), truncated at each start
  *   stats.prom  live metrics the node may write (CVMM_STATS_FILE; see
  *               docs/management.md)
+ *   monitor.sock the node's monitor socket (cvmm-node(1), MONITOR), which
+ *               the agent passes some commands to (POST /v1/vc/monitor)
  */
 #ifndef CVMM_MGMT_AGENT_VCPART_H
 #define CVMM_MGMT_AGENT_VCPART_H

@@ -8,7 +8,7 @@
 #include "cvmm/lib/parse.h"
 #include "mgmt/ctl/args.h"
 
-enum opt_id { OPT_OUTPUT, OPT_DB, OPT_SECRET, OPT_TO, OPT_ON, OPT_HELP };
+enum opt_id { OPT_OUTPUT, OPT_DB, OPT_SECRET, OPT_TO, OPT_ON, OPT_OFFLINE, OPT_HELP };
 
 /* The options; `flag` is the command flag that allows it (0: every command). */
 static const struct ctl_opt {
@@ -18,9 +18,13 @@ static const struct ctl_opt {
 	bool value;
 	unsigned int flag;
 } opts[] = {
-	{ OPT_OUTPUT, "output", 'o', true, CTL_READ }, { OPT_DB, "db", 0, true, 0 },
-	{ OPT_SECRET, "secret-file", 0, true, 0 },     { OPT_TO, "to", 0, true, CTL_OPT_TO },
-	{ OPT_ON, "on", 0, true, CTL_OPT_ON },	       { OPT_HELP, "help", 'h', false, 0 },
+	{ OPT_OUTPUT, "output", 'o', true, CTL_READ },
+	{ OPT_DB, "db", 0, true, 0 },
+	{ OPT_SECRET, "secret-file", 0, true, 0 },
+	{ OPT_TO, "to", 0, true, CTL_OPT_TO },
+	{ OPT_ON, "on", 0, true, CTL_OPT_ON },
+	{ OPT_HELP, "help", 'h', false, 0 },
+	{ OPT_OFFLINE, "offline-cpus", 0, false, CTL_OPT_OFFLINE },
 };
 
 /* Finds the option of argv[*i]; *val is its value (which may take argv[*i + 1]). */
@@ -88,6 +92,9 @@ static int set_opt(struct ctl_args *a, const struct ctl_opt *o, const char *val,
 		return 0;
 	case OPT_ON:
 		a->on = val;
+		return 0;
+	case OPT_OFFLINE:
+		a->offline_cpus = true;
 		return 0;
 	case OPT_HELP:
 		a->help = true;

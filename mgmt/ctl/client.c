@@ -14,6 +14,21 @@ int ctl_client_init(void)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
 }
 
+/* Passes the complete lines received so far to the reply's line callback. */
+static void pass_lines(struct ctl_reply *r)
+{
+	char *nl;
+
+	if (!r->on_line || r->status < 200 || r->status > 299)
+		return;
+	while ((nl = memchr(r->body + r->line_off, '\n', r->len - r->line_off))) {
+		*nl = '\0';
+		r->on_line(r->arg, r->body + r->line_off);
+		*nl = '\n';
+		r->line_off = (size_t)(nl + 1 - r->body);
+	}
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct ctl_reply *r = arg;
@@ -26,6 +41,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	r->body = b;
 	r->len += n;
 	r->body[r->len] = '\0';
+	pass_lines(r);
 	return n;
 }
 
@@ -53,6 +69,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	struct ctl_reply *r = arg;
 	size_t n = size * nmemb;
 
+	if (n > 9 && !strncmp(data, "HTTP/", 5))
+		sscanf(data, "HTTP/%*s %ld", &r->status);
 	take_header(data, n, "X-Cvmm-Offset", r->offset, sizeof(r->offset));
 	take_header(data, n, "X-Cvmm-State", r->state, sizeof(r->state));
 	return n;
@@ -60,6 +78,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 
 int ctl_request(const struct auth_key *k, const char *addr, const char *method, const char *target,
 		const char *body, long timeout_s, struct ctl_reply *r, char *err, size_t errlen)
+{
+	return ctl_request_lines(k, addr, method, target, body, timeout_s, NULL, NULL, r, err,
+				 errlen);
+}
+
+int ctl_request_lines(const struct auth_key *k, const char *addr, const char *method,
+		      const char *target, const char *body, long timeout_s, ctl_line_fn on_line,
+		      void *arg, struct ctl_reply *r, char *err, size_t errlen)
 {
 	struct auth_headers ah;
 	struct curl_slist *hdrs = NULL;
@@ -69,6 +95,8 @@ int ctl_request(const struct auth_key *k, const char *addr, const char *method, 
 	CURLcode rc;
 
 	memset(r, 0, sizeof(*r));
+	r->on_line = on_line;
+	r->arg = arg;
 	curl = curl_easy_init();
 	if (!curl) {
 		snprintf(err, errlen, "%s: cannot make an HTTP request (libcurl)", addr);
@@ -105,8 +133,19 @@ int ctl_request(const struct auth_key *k, const char *addr, const char *method, 
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	}
 	rc = curl_easy_perform(curl);
-	if (rc == CURLE_OK)
+	if (rc == CURLE_OK) {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+		if (r->on_line && r->body && r->line_off < r->len) { /* no final newline */
+			char *b = realloc(r->body, r->len + 2);
+
+			if (b) {
+				r->body = b;
+				r->body[r->len++] = '\n';
+				r->body[r->len] = '\0';
+				pass_lines(r);
+			}
+		}
+	}
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(curl);
 	if (rc != CURLE_OK) {

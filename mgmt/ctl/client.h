@@ -11,12 +11,19 @@
 
 #include "mgmt/auth.h"
 
+/* Called with each line of a streamed 2xx reply as it arrives (no newline). */
+typedef void (*ctl_line_fn)(void *arg, const char *line);
+
 struct ctl_reply {
 	long status; /* HTTP status */
 	char *body;  /* NUL-terminated (malloc'd) */
 	size_t len;
 	char offset[24]; /* X-Cvmm-Offset, console replies */
 	char state[16];	 /* X-Cvmm-State, console replies */
+	/* Streaming (ctl_request_lines): */
+	ctl_line_fn on_line;
+	void *arg;
+	size_t line_off; /* where the next line starts in body */
 };
 
 /* curl_global_init(); 0 or -EIO. */
@@ -29,6 +36,14 @@ int ctl_client_init(void);
  */
 int ctl_request(const struct auth_key *k, const char *addr, const char *method, const char *target,
 		const char *body, long timeout_s, struct ctl_reply *r, char *err, size_t errlen);
+
+/*
+ * ctl_request() whose reply body is text, passed to on_line a line at a time
+ * while it comes when the status is 2xx (the whole body is in r too).
+ */
+int ctl_request_lines(const struct auth_key *k, const char *addr, const char *method,
+		      const char *target, const char *body, long timeout_s, ctl_line_fn on_line,
+		      void *arg, struct ctl_reply *r, char *err, size_t errlen);
 
 void ctl_reply_free(struct ctl_reply *r);
 

@@ -191,6 +191,80 @@ static json_t *node_status(struct ctl *c, const struct ctl_vc *v, unsigned int i
 	return row;
 }
 
+/*
+ * A node that left the VC (cvmmctl vc evict) shows as "left", whatever its
+ * agent says of the part it ran (it exited 0 after its hand-over, or was
+ * released); a node that joins later and has not shows as "not joined".
+ */
+static void membership(const struct ctl_vc *v, unsigned int i, json_t *row)
+{
+	const char *state = json_string_value(json_object_get(row, "state"));
+	enum ctl_member m = v->rec.member[i];
+
+	if (m == CTL_MEMBER_LEFT) {
+		json_object_set_new(row, "member", json_string("left"));
+		json_object_set_new(row, "left_at", json_integer(v->rec.member_at[i]));
+		if (state && strcmp(state, "running") && strcmp(state, "busy") &&
+		    strcmp(state, "unreachable"))
+			json_object_set_new(row, "state", json_string("left"));
+	} else if (m == CTL_MEMBER_JOINED) {
+		json_object_set_new(row, "member", json_string("joined"));
+		json_object_set_new(row, "joined_at", json_integer(v->rec.member_at[i]));
+	} else if (v->vc.node[i].later) {
+		json_object_set_new(row, "member", json_string("later"));
+		if (state && !strcmp(state, "stopped"))
+			json_object_set_new(row, "state", json_string("not joined"));
+	} else {
+		json_object_set_new(row, "member", json_string("start"));
+	}
+}
+
+/*
+ * Where vCPU k runs: the running node whose live figures list it (they
+ * follow moves); else the node its description places it on, unless that
+ * node left; else nothing known (null).
+ */
+static json_t *live_placement(const struct ctl_vc *v, json_t *rows, unsigned int k)
+{
+	size_t i, n;
+	json_t *row, *cpu;
+
+	json_array_foreach(rows, i, row)
+	{
+		const char *state = json_string_value(json_object_get(row, "state"));
+
+		if (!state || strcmp(state, "running"))
+			continue;
+		json_array_foreach(json_object_get(json_object_get(row, "live"), "vcpus"), n,
+				   cpu) if (json_integer_value(cpu) ==
+					    (json_int_t)k) return json_integer((json_int_t)i);
+	}
+	if (v->rec.member[v->vc.cpu_node[k]] == CTL_MEMBER_LEFT)
+		return json_null();
+	return json_integer(v->vc.cpu_node[k]);
+}
+
+/* The vCPUs a node runs by its live figures, else by its description. */
+static void vcpus_now(const struct vc_node *n, json_t *row, char *buf, size_t len)
+{
+	json_t *live = json_object_get(json_object_get(row, "live"), "vcpus"), *cpu;
+	const char *state = json_string_value(json_object_get(row, "state"));
+	size_t k, off = 0;
+
+	if (!json_is_array(live) || !state || strcmp(state, "running")) {
+		if (state && !strcmp(state, "left"))
+			snprintf(buf, len, "-");
+		else
+			vcpu_text(n, buf, len);
+		return;
+	}
+	buf[0] = '\0';
+	json_array_foreach(live, k, cpu) if (off < len) off += (size_t)snprintf(
+		buf + off, len - off, "%s%lld", k ? "," : "", (long long)json_integer_value(cpu));
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
 static void print_status(const struct ctl_vc *v, json_t *rows)
 {
 	char sz[32], cpus[128], rate[32], owned[32], exit_s[16];
@@ -206,7 +280,7 @@ static void print_status(const struct ctl_vc *v, json_t *rows)
 	{
 		json_t *x = json_object_get(row, "exit_status");
 
-		vcpu_text(&v->vc.node[i], cpus, sizeof(cpus));
+		vcpus_now(&v->vc.node[i], row, cpus, sizeof(cpus));
 		snprintf(exit_s, sizeof(exit_s), "%s", "-");
 		if (json_is_integer(x))
 			snprintf(exit_s, sizeof(exit_s), "%lld", (long long)json_integer_value(x));
@@ -245,7 +319,7 @@ static void print_status(const struct ctl_vc *v, json_t *rows)
 int ctl_cmd_vc_status(struct ctl *c, const struct ctl_args *a)
 {
 	struct ctl_vc v;
-	json_t *rows, *placement, *out;
+	json_t *rows, *placement, *defined, *out;
 	int ret = CTL_OK;
 
 	if (ctl_vc_load(c, a->pos[0], &v))
@@ -255,22 +329,28 @@ int ctl_cmd_vc_status(struct ctl *c, const struct ctl_args *a)
 	for (unsigned int i = 0; i < v.vc.nnodes; i++) {
 		json_t *row = node_status(c, &v, i);
 
+		membership(&v, i, row);
 		if (!strcmp(json_string_value(json_object_get(row, "state")), "unreachable"))
 			ret = CTL_FAILED;
 		json_array_append_new(rows, row);
 	}
-	for (unsigned int k = 0; k < v.vc.ncpus; k++)
-		json_array_append_new(placement, json_integer(v.vc.cpu_node[k]));
+	defined = json_array();
+	for (unsigned int k = 0; k < v.vc.ncpus; k++) {
+		json_array_append_new(placement, live_placement(&v, rows, k));
+		json_array_append_new(defined, json_integer(v.vc.cpu_node[k]));
+	}
 	if (c->json) {
-		out = json_pack("{s:s,s:s,s:i,s:i,s:I,s:o,s:o}", "name", v.vc.name, "transport",
+		out = json_pack("{s:s,s:s,s:i,s:i,s:I,s:o,s:o,s:o}", "name", v.vc.name, "transport",
 				vc_transport_name(v.vc.transport), "io_node", (int)v.vc.io_node,
 				"vcpus", (int)v.vc.ncpus, "memory", (json_int_t)v.vc.mem,
-				"placement", placement, "nodes", rows);
+				"placement", placement, "placement_defined", defined, "nodes",
+				rows);
 		ctl_print_json(out);
 	} else {
 		print_status(&v, rows);
 		json_decref(rows);
 		json_decref(placement);
+		json_decref(defined);
 	}
 	ctl_vc_free(&v);
 	return ret;

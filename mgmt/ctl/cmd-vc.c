@@ -262,11 +262,42 @@ static int stop_node(struct ctl *c, const struct ctl_vc *v, unsigned int i)
 	return ret;
 }
 
+int ctl_vc_start_node(struct ctl *c, const struct ctl_vc *v, json_t *desc, unsigned int i)
+{
+	const struct ctl_node *ag = &v->agent[i];
+	json_t *req = json_pack("{s:O,s:i}", "vc", desc, "node", (int)i);
+	char *body = json_dumps(req, JSON_COMPACT), err[1024];
+	struct ctl_reply r;
+	int rc;
+
+	json_decref(req);
+	rc = ctl_request(&c->key, ag->addr, "POST", "/v1/vc/start", body, CTL_TIMEOUT_S, &r, err,
+			 sizeof(err));
+	free(body);
+	if (rc) {
+		pr_err("node%u (%s): %s", i, ag->name, err);
+		return rc;
+	}
+	if (r.status == 201) {
+		json_t *j = ctl_reply_json(&r);
+
+		printf("node%u (%s): started, pid %lld\n", i, ag->name,
+		       (long long)json_integer_value(json_object_get(j, "pid")));
+		json_decref(j);
+	} else {
+		pr_err("node%u (%s): %s", i, ag->name, ctl_reply_error(&r, err, sizeof(err)));
+		rc = r.status == 409 ? -EBUSY : -EPROTO;
+	}
+	ctl_reply_free(&r);
+	return rc;
+}
+
 /*
  * Starts the memory nodes first and the I/O node last: the I/O node boots the
  * guest and its console, and its clock (and any --timeout) should start when
  * the memory it will fault on is already served. A node that refuses stops
- * the start; the nodes already started are stopped again.
+ * the start; the nodes already started are stopped again. Nodes marked
+ * "join": "later" are not started (cvmmctl vc add-node starts them).
  */
 int ctl_cmd_vc_start(struct ctl *c, const struct ctl_args *a)
 {
@@ -278,35 +309,13 @@ int ctl_cmd_vc_start(struct ctl *c, const struct ctl_args *a)
 	if (ctl_vc_load(c, a->pos[0], &v))
 		return CTL_FAILED;
 	desc = json_loads(v.rec.json, 0, NULL);
-	for (unsigned int i = 0; i < v.vc.nnodes; i++)
-		if (i != v.vc.io_node)
+	for (unsigned int i = 0; i < v.vc.nnodes; i++) {
+		if (!v.vc.node[i].later && i != v.vc.io_node)
 			order[k++] = i;
+	}
 	order[k++] = v.vc.io_node;
 	for (started = 0; started < k; started++) {
-		unsigned int i = order[started];
-		const struct ctl_node *ag = &v.agent[i];
-		json_t *req = json_pack("{s:O,s:i}", "vc", desc, "node", (int)i);
-		char *body = json_dumps(req, JSON_COMPACT), err[1024];
-		struct ctl_reply r;
-		int rc;
-
-		json_decref(req);
-		rc = ctl_request(&c->key, ag->addr, "POST", "/v1/vc/start", body, CTL_TIMEOUT_S, &r,
-				 err, sizeof(err));
-		free(body);
-		if (!rc && r.status != 201)
-			ctl_reply_error(&r, err, sizeof(err));
-		if (!rc && r.status == 201) {
-			json_t *j = ctl_reply_json(&r);
-
-			printf("node%u (%s): started, pid %lld\n", i, ag->name,
-			       (long long)json_integer_value(json_object_get(j, "pid")));
-			json_decref(j);
-		}
-		if (!rc)
-			ctl_reply_free(&r);
-		if (rc || r.status != 201) {
-			pr_err("node%u (%s): %s", i, ag->name, err);
+		if (ctl_vc_start_node(c, &v, desc, order[started])) {
 			ret = CTL_FAILED;
 			break;
 		}
@@ -317,8 +326,14 @@ int ctl_cmd_vc_start(struct ctl *c, const struct ctl_args *a)
 		while (started--)
 			stop_node(c, &v, order[started]);
 	} else {
+		if (ctl_db_vc_reset_members(c->db, v.vc.name))
+			pr_warn("cannot record VC %s's start: %s", v.vc.name, ctl_db_error(c->db));
 		printf("VC %s started on %u nodes; its console: cvmmctl vc console %s\n", v.vc.name,
-		       v.vc.nnodes, v.vc.name);
+		       k, v.vc.name);
+		for (unsigned int i = 0; i < v.vc.nnodes; i++)
+			if (v.vc.node[i].later)
+				printf("node%u (%s) joins later: cvmmctl vc add-node %s %u\n", i,
+				       v.agent[i].name, v.vc.name, i);
 	}
 	json_decref(desc);
 	ctl_vc_free(&v);
@@ -340,19 +355,4 @@ int ctl_cmd_vc_stop(struct ctl *c, const struct ctl_args *a)
 			ret = CTL_FAILED;
 	ctl_vc_free(&v);
 	return ret;
-}
-
-int ctl_cmd_vc_add_node(struct ctl *c, const struct ctl_args *a)
-{
-	pr_err("vc add-node: not implemented yet: needs live vCPU migration and DSM hot-add "
-	       "(the guest is told of new CPUs and memory only after the node has joined)");
-	return CTL_NOT_IMPLEMENTED;
-}
-
-int ctl_cmd_vc_evict(struct ctl *c, const struct ctl_args *a)
-{
-	pr_err("vc evict: not implemented yet: needs live vCPU migration (the node's vCPUs "
-	       "and pages must move%s%s before it leaves)",
-	       a->to ? " to " : "", a->to ? a->to : "");
-	return CTL_NOT_IMPLEMENTED;
 }

@@ -56,11 +56,32 @@ static const struct ctl_cmd commands[] = {
 	  "Asks each node's agent to stop its part, the I/O node first, and to release\n"
 	  "the node, which may then run another VC.\n",
 	  ctl_cmd_vc_stop },
-	{ "vc add-node", "NAME NODE", 2, 0, "hot-add a node to a running VC (not yet)",
-	  "Not implemented yet: needs live vCPU migration and DSM hot-add. Exit status 3.\n",
+	{ "vc add-node", "NAME NODE", 2, CTL_AGENTS, "add a node to a running VC",
+	  "NODE (its id, nodeN, or its agent's name) must be a node of the VC's\n"
+	  "description marked \"join\": \"later\" that does not run yet. Starts its part\n"
+	  "through its agent, waits (up to 5 min) until the boot node reaches it\n"
+	  "(rtt), then tells the guest (node-join on the boot node) and waits for its\n"
+	  "answer: the guest brings the node's CPUs online. Exit status 1 if the node\n"
+	  "is not one that joins later, has joined, or does not come.\n",
 	  ctl_cmd_vc_add_node },
-	{ "vc evict", "NAME NODE", 2, CTL_OPT_TO, "move a node's work elsewhere (not yet)",
-	  "Not implemented yet: needs live vCPU migration. Exit status 3.\n", ctl_cmd_vc_evict },
+	{ "vc evict", "NAME NODE", 2, CTL_AGENTS | CTL_OPT_TO | CTL_OPT_OFFLINE,
+	  "move a node's vCPUs and pages elsewhere; it leaves",
+	  "NODE leaves the running VC: its vCPUs move to --to NODE (default: the I/O\n"
+	  "node), every page it homes or owns is handed over while the guest is\n"
+	  "paused, and its cvmm node exits. A progress bar shows the pages moved\n"
+	  "and the rate; then the pages, the pause, and the guest memory's checksum\n"
+	  "before and after the hand-over, which must be equal (exit status 1 if\n"
+	  "not). The guest keeps its CPUs, multiplexed on the target, unless\n"
+	  "--offline-cpus: the guest is first told (node-leave) and takes that NUMA\n"
+	  "node's CPUs offline. The I/O node and the last node cannot be evicted\n"
+	  "(exit status 1).\n",
+	  ctl_cmd_vc_evict },
+	{ "vc checksum", "NAME", 1, CTL_READ | CTL_AGENTS, "checksum a running VC's guest memory",
+	  "Asks the I/O node for the checksum of the guest's memory (XXH3-64 over\n"
+	  "every non-zero page, wherever it is): every vCPU of every node pauses while\n"
+	  "it is taken. The same memory gives the same checksum whichever node holds\n"
+	  "which page.\n",
+	  ctl_cmd_vc_checksum },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -77,16 +98,18 @@ static void usage(FILE *f)
 	fprintf(f, "\noptions (before or after the command):\n"
 		   "  --db PATH           the database (default ~/.local/share/cvmm/cvmmctl.db)\n"
 		   "  --secret-file FILE  the cluster secret (default $CVMM_SECRET_FILE)\n"
-		   "  -o json|text        output of read commands (nodes, vc list, vc status)\n"
+		   "  -o json|text        output of read commands (nodes, vc list, vc status,\n"
+		   "                      vc checksum)\n"
 		   "  -h, --help          this text, or a command's: cvmmctl vc start --help\n"
-		   "\nexit status: 0 done, 1 failed, 2 usage, 3 not implemented yet\n");
+		   "\nexit status: 0 done, 1 failed or refused, 2 usage\n");
 }
 
 static void command_help(const struct ctl_cmd *cmd)
 {
-	printf("usage: cvmmctl %s%s%s%s%s%s\n\n%s", cmd->name, cmd->params[0] ? " " : "",
+	printf("usage: cvmmctl %s%s%s%s%s%s%s\n\n%s", cmd->name, cmd->params[0] ? " " : "",
 	       cmd->params, cmd->flags & CTL_OPT_ON ? " [--on NODE,NODE,...]" : "",
 	       cmd->flags & CTL_OPT_TO ? " [--to NODE]" : "",
+	       cmd->flags & CTL_OPT_OFFLINE ? " [--offline-cpus]" : "",
 	       cmd->flags & CTL_READ ? " [-o json]" : "", cmd->help);
 	if (cmd->flags & CTL_AGENTS)
 		printf("\nTalks to the agents: needs the cluster secret (--secret-file or "

@@ -17,7 +17,7 @@ struct ctl_db {
  * The schema. user_version says which one a file has, so that a later
  * cvmmctl can migrate it; a file from a newer cvmmctl is refused.
  */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 static const char schema[] = "PRAGMA foreign_keys = ON;"
 			     "CREATE TABLE IF NOT EXISTS nodes ("
 			     "  name TEXT PRIMARY KEY,"
@@ -31,7 +31,14 @@ static const char schema[] = "PRAGMA foreign_keys = ON;"
 			     "  idx INTEGER NOT NULL,"
 			     "  node TEXT NOT NULL REFERENCES nodes(name),"
 			     "  PRIMARY KEY (vc, idx));"
-			     "PRAGMA user_version = 1;";
+			     /* Version 2: which nodes joined or left the running VC. */
+			     "CREATE TABLE IF NOT EXISTS vc_members ("
+			     "  vc TEXT NOT NULL REFERENCES vcs(name) ON DELETE CASCADE,"
+			     "  idx INTEGER NOT NULL,"
+			     "  state TEXT NOT NULL,"
+			     "  at INTEGER NOT NULL,"
+			     "  PRIMARY KEY (vc, idx));"
+			     "PRAGMA user_version = 2;";
 
 const char *ctl_db_error(const struct ctl_db *db)
 {
@@ -265,6 +272,35 @@ int ctl_db_vc_add(struct ctl_db *db, const char *name, const char *json,
 	return exec_sql(db, "COMMIT");
 }
 
+/* The nodes that joined or left, from vc_members. */
+static int read_members(struct ctl_db *db, struct ctl_vc_rec *rec)
+{
+	const char *name = rec->name;
+	sqlite3_stmt *st;
+	int rc, ret = prepare(db, "SELECT idx, state, at FROM vc_members WHERE vc = ?", &name, 1,
+			      &st);
+
+	if (ret) {
+		ctl_vc_rec_free(rec);
+		return ret;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int idx = sqlite3_column_int(st, 0);
+		const char *state = (const char *)sqlite3_column_text(st, 1);
+
+		if (idx < 0 || idx >= VC_MAX_NODES || !state)
+			continue;
+		rec->member[idx] = !strcmp(state, "left") ? CTL_MEMBER_LEFT : CTL_MEMBER_JOINED;
+		rec->member_at[idx] = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		ctl_vc_rec_free(rec);
+		return -EIO;
+	}
+	return 0;
+}
+
 int ctl_db_vc_get(struct ctl_db *db, const char *name, struct ctl_vc_rec *rec)
 {
 	sqlite3_stmt *st;
@@ -298,7 +334,29 @@ int ctl_db_vc_get(struct ctl_db *db, const char *name, struct ctl_vc_rec *rec)
 		ctl_vc_rec_free(rec);
 		return -EIO;
 	}
-	return 0;
+	return read_members(db, rec);
+}
+
+int ctl_db_vc_set_member(struct ctl_db *db, const char *name, unsigned int idx,
+			 enum ctl_member state)
+{
+	char i[16], at[24];
+	const char *args[] = { name, i, state == CTL_MEMBER_LEFT ? "left" : "joined", at };
+
+	snprintf(i, sizeof(i), "%u", idx);
+	snprintf(at, sizeof(at), "%lld", (long long)time(NULL));
+	if (state == CTL_MEMBER_START)
+		return run(db, "DELETE FROM vc_members WHERE vc = ? AND idx = CAST(? AS INTEGER)",
+			   args, 2);
+	return run(db,
+		   "INSERT OR REPLACE INTO vc_members (vc, idx, state, at) "
+		   "VALUES (?, CAST(? AS INTEGER), ?, CAST(? AS INTEGER))",
+		   args, 4);
+}
+
+int ctl_db_vc_reset_members(struct ctl_db *db, const char *name)
+{
+	return run(db, "DELETE FROM vc_members WHERE vc = ?", &name, 1);
 }
 
 void ctl_vc_rec_free(struct ctl_vc_rec *rec)

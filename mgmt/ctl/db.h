@@ -25,12 +25,21 @@ struct ctl_node {
 	char addr[CTL_ADDR_LEN]; /* the agent's control address, HOST:PORT */
 };
 
+/* How a node of a running VC stands against its description. */
+enum ctl_member {
+	CTL_MEMBER_START,  /* as described: there from the start, or not yet joined */
+	CTL_MEMBER_JOINED, /* joined the running VC (cvmmctl vc add-node) */
+	CTL_MEMBER_LEFT,   /* left it (cvmmctl vc evict) */
+};
+
 struct ctl_vc_rec {
 	char name[CTL_NAME_LEN];
 	char *json; /* the description as given (malloc'd) */
 	long long created;
 	unsigned int nnodes;
 	char agent[VC_MAX_NODES][CTL_NAME_LEN]; /* the node running VC node i */
+	enum ctl_member member[VC_MAX_NODES];
+	long long member_at[VC_MAX_NODES]; /* when it joined or left */
 };
 
 /* Opens (creating it, and its folder, if missing) the database at path. ":memory:" works. */
@@ -54,5 +63,10 @@ void ctl_vc_rec_free(struct ctl_vc_rec *rec);
 /* Names of all VCs, in *out (malloc'd). */
 int ctl_db_vc_list(struct ctl_db *db, char (**out)[CTL_NAME_LEN], unsigned int *n);
 int ctl_db_vc_delete(struct ctl_db *db, const char *name);
+/* Records that VC node idx joined or left (CTL_MEMBER_START forgets it). */
+int ctl_db_vc_set_member(struct ctl_db *db, const char *name, unsigned int idx,
+			 enum ctl_member state);
+/* Forgets every join and leave of VC name (a new start). */
+int ctl_db_vc_reset_members(struct ctl_db *db, const char *name);
 
 #endif

@@ -215,11 +215,149 @@ ok $(! kill -0 "$pid1" 2>/dev/null; echo $?) "node 1's cvmm node is gone"
 ctl vc status t1 >"$work/out" 2>&1
 ok $([ "$(grep -Ec '^[01] .* stopped ' "$work/out")" = 2 ]; echo $?) "vc status then shows both nodes stopped"
 
-ctl vc evict t1 b --to a >/dev/null 2>"$work/out"
-ok $([ $? = 3 ] && grep -q "not implemented yet: needs live vCPU migration" "$work/out"; echo $?) \
-	"vc evict: exit status 3, not implemented yet"
-ctl vc add-node t1 a >/dev/null 2>&1
-ok $([ $? = 3 ]; echo $?) "vc add-node: exit status 3"
+# --- elasticity: refusals made before any agent is asked ------------------------
+ctl vc evict t1 a >/dev/null 2>"$work/out"
+ok $([ $? = 1 ] && grep -q "node 0 is the I/O node of VC t1: its devices cannot move" "$work/out"; echo $?) \
+	"vc evict of the I/O node (named by its agent) is refused, exit status 1"
+ctl vc evict t1 node7 >/dev/null 2>"$work/out"
+ok $([ $? = 1 ] && grep -q "'node7' is not a node of VC t1" "$work/out"; echo $?) \
+	"vc evict of a node not in the VC is refused"
+ctl vc add-node t1 1 >/dev/null 2>"$work/out"
+ok $([ $? = 1 ] && grep -q 'node 1 of VC t1 is not marked "join": "later"' "$work/out"; echo $?) \
+	"vc add-node of a node that starts with the VC is refused"
+cat >"$work/solo.json" <<EOF
+{ "name": "solo", "guest": { "kernel": "$work/no-such-bzImage" },
+  "nodes": [ { "id": 0, "address": "127.0.0.1", "cpus": [0], "memory": "512M" } ] }
+EOF
+ctl vc create "$work/solo.json" --on a >/dev/null && ctl vc evict solo 0 >/dev/null 2>"$work/out"
+ok $([ $? = 1 ] && grep -q "node 0 is the last node of VC solo" "$work/out"; echo $?) \
+	"vc evict of a VC's last node is refused"
+ctl vc evict t1 b --to c >/dev/null 2>"$work/out"
+ok $([ $? = 1 ] && grep -q "^cvmmctl: error: --to: 'c' is not a node of VC t1" "$work/out"; echo $?) \
+	"vc evict --to a node not in the VC is refused"
+ctl vc add-node t1 >/dev/null 2>"$work/out"
+ok $([ $? = 2 ] && grep -q "missing NAME NODE" "$work/out"; echo $?) "vc add-node without a node: usage error"
+ctl vc evict t1 b --on a >/dev/null 2>"$work/out"
+ok $([ $? = 2 ] && grep -q "does not take --on" "$work/out"; echo $?) "vc evict --on: usage error"
+
+# --- the agent's monitor endpoint ----------------------------------------------
+if command -v openssl >/dev/null; then
+	# signed_post TARGET BODY: the HTTP status of a signed POST (body in $work/out).
+	signed_post()
+	{
+		local now nonce sig
+		now=$(date +%s)
+		nonce=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+		sig=$(printf 'cvmm1\n%s\n%s\n%s\n%s\n%s' POST "$1" "$now" "$nonce" "$2" |
+			openssl dgst -sha256 -hmac "$(cat "$work/secret")" -r | cut -d' ' -f1)
+		curl -s -o "$work/out" -w '%{http_code}' -H "X-Cvmm-Time: $now" -H "X-Cvmm-Nonce: $nonce" \
+			-H "X-Cvmm-Signature: $sig" -H "Content-Type: application/json" --data-binary "$2" \
+			"$url$1"
+	}
+	code=$(signed_post /v1/vc/monitor '{"command": "cpu-offline 0"}')
+	ok $([ "$code" = 400 ] && grep -q "'cpu-offline' is not a command the agent passes" "$work/out"; echo $?) \
+		"POST /v1/vc/monitor refuses a command outside its set (400)"
+	code=$(signed_post /v1/vc/monitor '{"command": "leave x verify"}')
+	ok $([ "$code" = 400 ] && grep -q "'x' is not a node id" "$work/out"; echo $?) \
+		"POST /v1/vc/monitor checks the arguments (400)"
+	code=$(signed_post /v1/vc/monitor '{"command": "placement\nleave 0"}')
+	ok $([ "$code" = 400 ]; echo $?) "POST /v1/vc/monitor refuses a second line smuggled in (400)"
+	code=$(signed_post /v1/vc/monitor '{"command": "placement"}')
+	ok $([ "$code" = 409 ] && grep -q "this node belongs to no VC" "$work/out"; echo $?) \
+		"POST /v1/vc/monitor to an agent whose node runs nothing: 409"
+else
+	skip "the monitor endpoint's refusals" "no openssl command to sign with"
+fi
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"command": "placement"}' "$url/v1/vc/monitor")
+ok $([ "$code" = 401 ]; echo $?) "an unsigned monitor command gets 401"
+
+# --- elasticity driven through agents whose node is a scripted stand-in ----------
+# (mgmt-fake-node.py answers the monitor commands as cvmm node does, and
+# withholds a leave's answer until told, to show that progress streams.)
+if command -v python3 >/dev/null; then
+	export CVMM_AGENT_NODE_PROGRAM=$(cd "$(dirname "$0")" && pwd)/mgmt-fake-node.py
+	start_agent d && start_agent e && start_agent f
+	unset CVMM_AGENT_NODE_PROGRAM
+	ctl node add d "127.0.0.1:$port_d" >/dev/null && ctl node add e "127.0.0.1:$port_e" >/dev/null &&
+		ctl node add f "127.0.0.1:$port_f" >/dev/null
+	cat >"$work/el.json" <<EOF
+{ "name": "el", "guest": { "kernel": "$work/no-such-bzImage" },
+  "nodes": [ { "id": 0, "address": "127.0.0.1", "port": 21001, "cpus": [0], "memory": "512M" },
+             { "id": 1, "address": "127.0.0.1", "port": 21002, "cpus": [1], "memory": "512M" },
+             { "id": 2, "address": "127.0.0.1", "port": 21003, "cpus": [2], "memory": "512M",
+               "join": "later" } ] }
+EOF
+	ctl vc create "$work/el.json" --on d,e,f >/dev/null
+	ctl vc add-node el 2 >/dev/null 2>"$work/out"
+	ok $([ $? = 1 ] && grep -q "VC el does not run: its boot node0 (d) is idle" "$work/out"; echo $?) \
+		"vc add-node before vc start is refused: the VC does not run"
+	ctl vc start el >"$work/out" 2>&1
+	ok $([ $? = 0 ] && grep -q "node0 (d): started" "$work/out" && grep -q "node1 (e): started" "$work/out" &&
+		! grep -q "node2 (f): started" "$work/out" &&
+		grep -q "node2 (f) joins later: cvmmctl vc add-node el 2" "$work/out"; echo $?) \
+		"vc start starts every node but the one marked \"join\": \"later\""
+	for i in $(seq 50); do [ -S "$work/state-d/monitor.sock" ] && break; sleep 0.1; done
+	ok $(grep -q "monitor $work/state-d/monitor.sock" "$work/state-d/node.log"; echo $?) \
+		"the agent starts cvmm node with --monitor <state dir>/monitor.sock"
+	ctl vc checksum el >"$work/out" 2>&1
+	ok $([ $? = 0 ] && grep -q "^VC el: memory checksum 00c0ffee00c0ffee over 42 non-zero pages (guest paused 3 ms, asked node0)" "$work/out"; echo $?) \
+		"vc checksum asks the I/O node's monitor and prints its answer"
+	ctl vc checksum el -o json | tr -d ' \n' >"$work/out"
+	ok $(grep -q '"checksum":"00c0ffee00c0ffee","pages":42,"paused_ms":3' "$work/out"; echo $?) "vc checksum -o json"
+	touch "$work/state-d/reach"
+	ctl vc add-node el f >"$work/out" 2>&1
+	rc=$?
+	ok $([ $rc = 0 ] && grep -q "^node2 (f): started, pid" "$work/out" &&
+		grep -q "^node2 (f): joined VC el (boot node0 reaches it: rtt_us" "$work/out" &&
+		grep -q "^node-join 2: acknowledged by the guest" "$work/out" &&
+		[ "$(tr '\n' ' ' <"$work/state-d/commands.log")" = "checksum checksum rtt 2 1 node-join 2 status 7 status 7 " ]; echo $?) \
+		"vc add-node: starts node 2's part, polls rtt on node 0, posts node-join 2 there and waits for the guest's answer"
+	[ $rc = 0 ] || { diag_file "$work/out"; diag_file "$work/state-d/commands.log"; }
+	ctl vc add-node el 2 >/dev/null 2>"$work/out"
+	ok $([ $? = 1 ] && grep -q "node 2 has already joined VC el" "$work/out"; echo $?) "a second vc add-node is refused"
+
+	rm -f "$work/state-d/status-seen"
+	ctl vc evict el 1 --offline-cpus >"$work/evict" 2>&1 &
+	evict=$!
+	for i in $(seq 100); do grep -q "20/40 pages" "$work/evict" && break; sleep 0.1; done
+	ok $(grep -q "^node1: \[#*\.*\] 10/40 pages  25% 1000 pages/s$" "$work/evict" &&
+		grep -q "^node1: \[#*\.*\] 20/40 pages  50% 1000 pages/s$" "$work/evict" &&
+		kill -0 $evict 2>/dev/null && ! grep -q "left VC" "$work/evict"; echo $?) \
+		"vc evict shows the hand-over's progress while it runs (the agent streams the monitor's lines)"
+	touch "$work/state-e/release"
+	wait $evict
+	rc=$?
+	ok $([ $rc = 0 ] && grep -q "^node-leave 1: acknowledged by the guest" "$work/evict" &&
+		grep -q "^node1 (e) left VC el: 1 vCPU(s) moved to node0, 40 pages handed over" "$work/evict" &&
+		grep -q "^memory checksum before 00ab/40, after 00ab/40: equal" "$work/evict" &&
+		[ "$(tail -n 3 "$work/state-d/commands.log" | tr '\n' ' ')" = "node-leave 1 status 7 status 7 " ] &&
+		[ "$(cat "$work/state-e/commands.log")" = "leave 0 verify" ]; echo $?) \
+		"vc evict --offline-cpus: node-leave 1 on node 0 acknowledged, then leave 0 verify on node 1, checksums equal"
+	[ $rc = 0 ] || diag_file "$work/evict"
+	for i in $(seq 50); do ctl vc status el >"$work/out" 2>&1; grep -Eq "^1 +e .* left " "$work/out" && break; sleep 0.1; done
+	ok $(grep -Eq "^1 +e +127\.0\.0\.1:$port_e +left +0 +- " "$work/out" &&
+		grep -Eq "^2 +f +127\.0\.0\.1:$port_f +running " "$work/out"; echo $?) \
+		"vc status shows node 1 as left (its part exited 0), not failed; node 2 running"
+	ctl vc status el -o json | tr -d ' \n' >"$work/out"
+	ok $(grep -q '"placement_defined":\[0,1,2\]' "$work/out" && grep -q '"member":"left","left_at":' "$work/out" &&
+		grep -q '"member":"joined","joined_at":' "$work/out"; echo $?) \
+		"vc status -o json records node 1 as left and node 2 as joined"
+	ctl vc evict el 1 >/dev/null 2>"$work/out"
+	ok $([ $? = 1 ] && grep -q "node 1 already left VC el" "$work/out"; echo $?) "a node that left cannot be evicted again"
+
+	# A hand-over whose checksums differ is an error.
+	ctl vc stop el >/dev/null 2>&1
+	ctl vc start el >/dev/null 2>&1
+	for i in $(seq 50); do [ -S "$work/state-e/monitor.sock" ] && break; sleep 0.1; done
+	touch "$work/state-e/release" "$work/state-e/mismatch"
+	ctl vc evict el e --to 0 >"$work/out" 2>&1
+	ok $([ $? = 1 ] && grep -q "the guest's memory changed across the hand-over (checksum 00ab/40 before, 00ff/40 after)" "$work/out"; echo $?) \
+		"vc evict whose checksums differ exits 1 and says so"
+	ctl vc stop el >/dev/null 2>&1
+else
+	skip "elasticity through stand-in nodes" "no python3 for mgmt-fake-node.py"
+fi
+
 ctl vc start >/dev/null 2>"$work/out"
 ok $([ $? = 2 ] && grep -q "missing NAME" "$work/out"; echo $?) "vc start without a name: usage error"
 ctl vc status --help >"$work/out"

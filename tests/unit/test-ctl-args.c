@@ -17,7 +17,8 @@ static const struct ctl_cmd table[] = {
 	{ "vc start", "NAME", 1, CTL_AGENTS, "", "", NULL },
 	{ "vc status", "NAME", 1, CTL_READ | CTL_AGENTS, "", "", NULL },
 	{ "vc create", "FILE", 1, CTL_OPT_ON, "", "", NULL },
-	{ "vc evict", "NAME NODE", 2, CTL_OPT_TO, "", "", NULL },
+	{ "vc evict", "NAME NODE", 2, CTL_OPT_TO | CTL_OPT_OFFLINE, "", "", NULL },
+	{ "vc add-node", "NAME NODE", 2, CTL_AGENTS, "", "", NULL },
 };
 
 static struct ctl_args a;
@@ -117,6 +118,28 @@ static void addresses_and_names(void **state)
 	assert_int_equal(ctl_check_name("a/b"), -EINVAL);
 }
 
+static void elasticity_options(void **state)
+{
+	assert_int_equal(PARSE("vc", "evict", "demo", "1", "--offline-cpus"), 0);
+	assert_true(a.offline_cpus);
+	assert_null(a.to);
+	assert_int_equal(PARSE("--offline-cpus", "vc", "evict", "demo", "1", "--to=0"), 0);
+	assert_true(a.offline_cpus);
+	assert_string_equal(a.to, "0");
+	assert_int_equal(PARSE("vc", "evict", "demo", "1"), 0);
+	assert_false(a.offline_cpus);
+	assert_int_equal(PARSE("vc", "evict", "demo", "1", "--offline-cpus=yes"), -EINVAL);
+	assert_non_null(strstr(err, "takes no value"));
+	assert_int_equal(PARSE("vc", "add-node", "demo", "2", "--offline-cpus"), -EINVAL);
+	assert_non_null(strstr(err, "does not take --offline-cpus"));
+	assert_int_equal(PARSE("vc", "add-node", "demo", "2", "--to", "0"), -EINVAL);
+	assert_non_null(strstr(err, "does not take --to"));
+	assert_int_equal(PARSE("vc", "add-node", "demo"), -EINVAL);
+	assert_non_null(strstr(err, "missing NAME NODE"));
+	assert_int_equal(PARSE("vc", "evict", "demo", "1", "2"), -EINVAL);
+	assert_non_null(strstr(err, "unexpected argument '2'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +148,7 @@ int main(void)
 		cmocka_unit_test(help),
 		cmocka_unit_test(errors_say_what),
 		cmocka_unit_test(addresses_and_names),
+		cmocka_unit_test(elasticity_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

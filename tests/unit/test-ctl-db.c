@@ -75,7 +75,22 @@ static void vcs(void **state)
 	assert_string_equal(rec.agent[0], "a");
 	assert_string_equal(rec.agent[1], "b");
 	assert_true(rec.created > 0);
+	assert_int_equal(rec.member[1], CTL_MEMBER_START);
 	ctl_vc_rec_free(&rec);
+
+	/* Nodes that join and leave the running VC are recorded, until its next start. */
+	assert_int_equal(ctl_db_vc_set_member(db, "demo", 1, CTL_MEMBER_JOINED), 0);
+	assert_int_equal(ctl_db_vc_set_member(db, "demo", 1, CTL_MEMBER_LEFT), 0);
+	assert_int_equal(ctl_db_vc_get(db, "demo", &rec), 0);
+	assert_int_equal(rec.member[0], CTL_MEMBER_START);
+	assert_int_equal(rec.member[1], CTL_MEMBER_LEFT);
+	assert_true(rec.member_at[1] > 0);
+	ctl_vc_rec_free(&rec);
+	assert_int_equal(ctl_db_vc_reset_members(db, "demo"), 0);
+	assert_int_equal(ctl_db_vc_get(db, "demo", &rec), 0);
+	assert_int_equal(rec.member[1], CTL_MEMBER_START);
+	ctl_vc_rec_free(&rec);
+	assert_int_equal(ctl_db_vc_set_member(db, "demo", 1, CTL_MEMBER_LEFT), 0);
 
 	/* A node a VC uses cannot be forgotten. */
 	assert_int_equal(ctl_db_node_remove(db, "b"), -EBUSY);
