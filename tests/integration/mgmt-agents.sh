@@ -5,6 +5,10 @@
 # requests, VC definitions, and a VC started, observed and stopped: node 0
 # boots a kernel that does not exist (so it exits 1 at once, as no guest
 # could boot quickly here), node 1 homes memory until it is stopped.
+# Elasticity: the refusals of vc evict and vc add-node, the agent's monitor
+# endpoint (allowed and refused commands), and vc add-node, vc evict (its
+# progress streamed while it runs) and vc checksum through three agents whose
+# `cvmm node` is a scripted monitor (mgmt-fake-node.py).
 . "$(dirname "$0")/../lib/tap.sh"
 cvmmctl=$CVMM_BIN/cvmmctl
 work=$(mktemp -d)
@@ -363,6 +367,11 @@ ok $([ $? = 2 ] && grep -q "missing NAME" "$work/out"; echo $?) "vc start withou
 ctl vc status --help >"$work/out"
 ok $([ $? = 0 ] && grep -q "usage: cvmmctl vc status NAME \[-o json\]" "$work/out"; echo $?) \
 	"every command has --help"
+ctl vc evict --help >"$work/out" && ctl vc add-node --help >>"$work/out" && ctl vc checksum --help >>"$work/out"
+ok $([ $? = 0 ] && grep -q "usage: cvmmctl vc evict NAME NODE \[--to NODE\] \[--offline-cpus\]" "$work/out" &&
+	grep -q "usage: cvmmctl vc add-node NAME NODE" "$work/out" &&
+	grep -q "usage: cvmmctl vc checksum NAME \[-o json\]" "$work/out" && grep -q '"join": "later"' "$work/out"; echo $?) \
+	"vc evict, vc add-node and vc checksum have --help"
 
 kill -TERM "${agent_pids[0]}"
 wait "${agent_pids[0]}"
