@@ -27,21 +27,12 @@ cat >"$vc" <<JSON
              { "id": 1, "address": "10.77.0.2", "cpus": [1], "memory": "512M" } ]
 }
 JSON
-cat >"$script" <<'SH'
+echo ". $top/tests/lib/node-steps.sh" >"$script"
+cat >>"$script" <<'SH'
 id=$CVMM_NODE_ID
 mon=/tmp/cvmm-node.mon
 cvmm node --vc "$1" --id "$id" --monitor $mon --timeout 1100 &
 pid=$!
-wait_for() {
-	i=0
-	while [ $i -lt "$1" ]; do
-		cvmm monitor $mon $2 2>/dev/null | grep -qE "$3" && return 0
-		kill -0 $pid 2>/dev/null || return 1
-		sleep 1
-		i=$((i + 1))
-	done
-	return 1
-}
 if [ "$id" = 0 ]; then
 	nc -l -p 7602 >/dev/null &
 	for k in 1 2 3; do

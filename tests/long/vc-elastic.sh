@@ -16,6 +16,7 @@
 # The nodes coordinate over the interconnect with busybox nc. Three emulated
 # nodes on two cores take ~12 min: this runs in `make test-long`.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/console.sh"
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
 dir=$CVMM_TOP/build/test-tmp
@@ -42,20 +43,10 @@ cat >"$vc" <<JSON
   ]
 }
 JSON
-cat >"$script" <<'SH'
+echo ". $CVMM_TOP/tests/lib/node-steps.sh" >"$script"
+cat >>"$script" <<'SH'
 id=$CVMM_NODE_ID
 mon=/tmp/cvmm-node.mon
-wait_for() { # SECONDS COMMAND REGEX: poll the monitor until the reply matches
-	i=0
-	while [ $i -lt "$1" ]; do
-		cvmm monitor $mon $2 2>/dev/null | grep -qE "$3" && return 0
-		kill -0 $pid 2>/dev/null || return 1
-		sleep 1
-		i=$((i + 1))
-	done
-	return 1
-}
-step() { echo "step $1: $(cvmm monitor --wait 600 $mon $2 2>&1 | tr '\n' ' ')"; }
 case $id in
 2)
 	sleep "${3:-60}" # the guest is running its first workload by now
@@ -93,30 +84,28 @@ flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 3 --node-cpus 2 --node-mem 2G --kvm
 rc=$?
 secs=$(($(date +%s) - start))
 
-has() { tr -d '\r' <"$out" | grep -qE "$1"; }
-line() { tr -d '\r' <"$out" | sed -nE "s|^\[node$1\] $2|\1|p" | head -n 1; }
-before=$(line 1 'step 3: .*checksum ([0-9a-f]+/[0-9]+) before.*')
-after=$(line 1 'step 3: .*checksum [0-9a-f]+/[0-9]+ before ([0-9a-f]+/[0-9]+) after.*')
+before=$(node_line 1 'step 3: .*checksum ([0-9a-f]+/[0-9]+) before.*')
+after=$(node_line 1 'step 3: .*checksum [0-9a-f]+/[0-9]+ before ([0-9a-f]+/[0-9]+) after.*')
 
 ok $rc "every node exits 0: node 2 joined, node 1 left, the guest powered off (status $rc, ${secs}s)"
 has "^\[node0\] cvmm-guest: online cpus=0-1 "
-ok $? "the guest booted across nodes 0 and 1 (CPU 2, declared, stayed offline): $(line 0 'cvmm-guest: (online cpus=.*)')"
+ok $? "the guest booted across nodes 0 and 1 (CPU 2, declared, stayed offline): $(node_line 0 'cvmm-guest: (online cpus=.*)')"
 has "^\[node0\] cvmm-guest-test: memory: PASS threads=2"
 ok $? "the first workload ran on CPUs 0 and 1"
 has "^\[node2\] cvmm node: node2: guest clock set to node0's"
 ok $? "node 2 joined the running virtual computer and aligned its clock"
 has "^\[node0\] step 2: ok seq [0-9]+ acked [0-9]+ status 0"
-ok $? "the guest acknowledged node-join 2: $(line 0 'step 2: (.*)')"
+ok $? "the guest acknowledged node-join 2: $(node_line 0 'step 2: (.*)')"
 has "^\[node0\] cvmm-guest: hotadd online cpus=0-2$" && has "^\[node0\] cvmm-guest: node2 cpus=2$"
 ok $? "the guest brought CPU 2 online, in NUMA node 2"
 has "^\[node1\] step 3: .*ok left to node0 vcpus 1 pages [1-9][0-9]* "
-ok $? "node 1 left while the workload ran: $(line 1 'step 3: .*(ok left.*)')"
+ok $? "node 1 left while the workload ran: $(node_line 1 'step 3: .*(ok left.*)')"
 [ -n "$before" ] && [ "$before" = "$after" ] && [ "${before#*/}" -gt 0 ]
 ok $? "the paused guest's memory checksum matches before and after node 1's hand-over ($before, $after)"
 has "^\[node0\] step 4: vcpu 0 node 0 vcpu 1 node 0 vcpu 2 node 2 ok"
-ok $? "placement after the eviction: $(line 0 'step 4: (.*)')"
+ok $? "placement after the eviction: $(node_line 0 'step 4: (.*)')"
 has "^\[node0\] step 5: ok checksum [0-9a-f]+ pages [1-9]"
-ok $? "node 0 checksums the guest's memory after the eviction: $(line 0 'step 5: (.*)')"
+ok $? "node 0 checksums the guest's memory after the eviction: $(node_line 0 'step 5: (.*)')"
 has "^\[node0\] cvmm-guest-test: memory: PASS threads=3" && has "^\[node0\] cvmm-guest-test: locks: PASS threads=3"
 ok $? "the workloads after the hot-add used the 3 CPUs and self-verified across the eviction"
 for n in 0 1 2; do

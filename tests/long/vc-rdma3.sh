@@ -6,6 +6,7 @@
 # each node gets two thirds of a core): ~15 min, so this runs in
 # `make test-long`, not in `make test`.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/console.sh"
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
 dir=$CVMM_TOP/build/test-tmp
@@ -37,7 +38,6 @@ flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 3 --rdma --node-cpus 2 --node-mem 2
 rc=$?
 secs=$(($(date +%s) - start))
 
-has() { tr -d '\r' <"$out" | grep -qE "$1"; }
 ok $rc "all three nodes exit 0: the guest powered off (status $rc, ${secs}s)"
 has "^\[node0\] cvmm node: node0: joining 3 nodes over rdma"
 ok $? "the DSM runs over rdma (soft-RoCE)"

@@ -11,6 +11,7 @@
 # The workloads must self-verify with threads on both vCPUs, and the guest
 # must power off normally on node 0.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/console.sh"
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
 dir=$CVMM_TOP/build/test-tmp
@@ -36,23 +37,12 @@ cat >"$vc" <<JSON
 }
 JSON
 # Run on each node: its part of the VC with a monitor socket, and its steps.
-cat >"$script" <<'SH'
+echo ". $CVMM_TOP/tests/lib/node-steps.sh" >"$script"
+cat >>"$script" <<'SH'
 id=$CVMM_NODE_ID
 mon=/tmp/cvmm-node.mon
 cvmm node --vc "$1" --id "$id" --stats --monitor $mon --timeout "$2" &
 pid=$!
-# wait_for SECONDS COMMAND REGEX: poll the monitor until its reply matches.
-wait_for() {
-	i=0
-	while [ $i -lt "$1" ]; do
-		cvmm monitor $mon "$2" 2>/dev/null | grep -qE "$3" && return 0
-		kill -0 $pid 2>/dev/null || return 1
-		sleep 1
-		i=$((i + 1))
-	done
-	return 1
-}
-step() { echo "step $1: $(cvmm monitor $mon $2 2>&1 | tr '\n' ' ')"; }
 if [ "$id" = 1 ]; then
 	# CPU 1 runs here once it makes hypercalls (IPIs, spinlock waits).
 	wait_for 600 stats 'calls=[1-9]' || echo "step 1: CPU 1 never ran on node 1"
@@ -81,26 +71,24 @@ flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 2 --node-cpus 2 --node-mem 2G --kvm
 rc=$?
 secs=$(($(date +%s) - start))
 
-has() { tr -d '\r' <"$out" | grep -qE "$1"; }
-line() { tr -d '\r' <"$out" | sed -nE "s|^\[node$1\] $2|\1|p" | head -n 1; }
-before=$(line 1 'step 3: .*checksum ([0-9a-f]+/[0-9]+) before.*')
-after=$(line 1 'step 3: .*checksum [0-9a-f]+/[0-9]+ before ([0-9a-f]+/[0-9]+) after.*')
+before=$(node_line 1 'step 3: .*checksum ([0-9a-f]+/[0-9]+) before.*')
+after=$(node_line 1 'step 3: .*checksum [0-9a-f]+/[0-9]+ before ([0-9a-f]+/[0-9]+) after.*')
 
 ok $rc "both nodes exit 0: node 1 left, the guest powered off on node 0 (status $rc, ${secs}s)"
 has "^\[node1\] step 1: ok vcpu 1 node 0 downtime_us [0-9]+"
-ok $? "node 1 moved the running vCPU 1 to node 0: $(line 1 'step 1: (.*)')"
+ok $? "node 1 moved the running vCPU 1 to node 0: $(node_line 1 'step 1: (.*)')"
 has "^\[node0\] step 2: ok vcpu 1 node 1 downtime_us [0-9]+"
-ok $? "node 0 moved it back to node 1: $(line 0 'step 2: (.*)')"
+ok $? "node 0 moved it back to node 1: $(node_line 0 'step 2: (.*)')"
 has "^\[node1\] step 3: .*ok left to node0 vcpus 1 pages [1-9][0-9]* "
-ok $? "node 1 left: its vCPU moved, its pages went to node 0: $(line 1 'step 3: .*(ok left.*)')"
+ok $? "node 1 left: its vCPU moved, its pages went to node 0: $(node_line 1 'step 3: .*(ok left.*)')"
 has "^\[node1\] step 3: .*progress pages [0-9]+/[0-9]+ "
-ok $? "the hand-over showed its progress: $(line 1 'step 3: (progress [^p]*).*')"
+ok $? "the hand-over showed its progress: $(node_line 1 'step 3: (progress [^p]*).*')"
 [ -n "$before" ] && [ "$before" = "$after" ] && [ "${before#*/}" -gt 0 ]
 ok $? "the paused guest's memory checksum is the same before and after the hand-over ($before, $after)"
 has "^\[node1\] node 1: cvmm node exited 0$"
 ok $? "node 1's cvmm node exited 0 after leaving"
 has "^\[node0\] step 4: ok checksum [0-9a-f]+ pages [1-9]"
-ok $? "node 0 alone checksums the running guest's memory: $(line 0 'step 4: (.*)')"
+ok $? "node 0 alone checksums the running guest's memory: $(node_line 0 'step 4: (.*)')"
 has "^\[node0\] cvmm-guest-test: memory: PASS threads=2"
 ok $? "memory workload self-verifies across the moves and the hand-over"
 has "^\[node0\] cvmm-guest-test: locks: PASS threads=2"

@@ -9,6 +9,7 @@
 # with both CPUs from the start works too, but in emulated nodes (a remote
 # fault costs ~3 ms) the SMP boot's shared data makes it minutes slower.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/console.sh"
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
 dir=$CVMM_TOP/build/test-tmp
@@ -40,11 +41,6 @@ flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 2 --node-cpus 2 --node-mem 2G --kvm
 rc=$?
 secs=$(($(date +%s) - start))
 
-# The guest's console lines end in CR LF.
-has() { tr -d '\r' <"$out" | grep -qE "$1"; }
-# num NODE REGEX: the first number captured by REGEX's group on NODE's lines.
-num() { sed -nE "s/^\[node$1\] .*$2.*/\1/p" "$out" | head -n 1; }
-positive() { [ -n "$1" ] && [ "$1" -gt 0 ]; }
 
 ok $rc "both nodes exit 0: the guest powered off on node 0 and node 1 stopped with it (status $rc, ${secs}s)"
 has "^\[node1\] cvmm node: node1: guest clock set to node0's"
@@ -57,16 +53,16 @@ has "^\[node0\] cvmm-guest-test: memory: PASS threads=2"
 ok $? "memory workload on both nodes self-verifies (checksums, atomics, clock monotonic across CPUs)"
 has "^\[node0\] cvmm-guest-test: locks: PASS threads=2"
 ok $? "lock workload on both nodes self-verifies"
-[ "$(num 1 'hypercall cpu_start calls=([0-9]+)')" = 0 ] && positive "$(num 0 'hypercall cpu_start calls=([0-9]+)')"
+[ "$(node_num 1 'hypercall cpu_start calls=([0-9]+)')" = 0 ] && positive "$(node_num 0 'hypercall cpu_start calls=([0-9]+)')"
 ok $? "CPU 1 was started by node 0's PV start hypercall, routed to node 1"
-sent0=$(num 0 'cluster node0 interrupts local=[0-9]+ sent=([0-9]+)')
-recv1=$(num 1 'cluster node1 interrupts local=[0-9]+ sent=[0-9]+ received=([0-9]+)')
-sent1=$(num 1 'cluster node1 interrupts local=[0-9]+ sent=([0-9]+)')
+sent0=$(node_num 0 'cluster node0 interrupts local=[0-9]+ sent=([0-9]+)')
+recv1=$(node_num 1 'cluster node1 interrupts local=[0-9]+ sent=[0-9]+ received=([0-9]+)')
+sent1=$(node_num 1 'cluster node1 interrupts local=[0-9]+ sent=([0-9]+)')
 positive "$sent0" && [ "$sent0" = "$recv1" ] && positive "$sent1"
 ok $? "interrupts cross both ways: node 0 sent $sent0 (node 1 received $recv1), node 1 sent $sent1"
-[ "$(num 1 'bad_messages=([0-9]+)')" = 0 ] && [ "$(num 0 'bad_messages=([0-9]+)')" = 0 ]
+[ "$(node_num 1 'bad_messages=([0-9]+)')" = 0 ] && [ "$(node_num 0 'bad_messages=([0-9]+)')" = 0 ]
 ok $? "no malformed monitor messages"
-fetched=$(num 1 'remote fetches ([0-9]+);')
+fetched=$(node_num 1 'remote fetches ([0-9]+);')
 positive "$fetched"
 ok $? "node 1's vCPU ran on DSM-backed memory (fetched $fetched pages)"
 if [ "$tap_failed" = 0 ]; then
