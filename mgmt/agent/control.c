@@ -380,7 +380,7 @@ static void do_monitor(struct agent_ctl *c, struct req *q, struct reply *r)
 			    c->part.node, c->part.vc, vcpart_exit_code(&c->part));
 	} else {
 		vcpart_path(&c->part, "monitor.sock", path, sizeof(path));
-		ret = monitor_stream_open(path, line, &r->stream, err, sizeof(err));
+		ret = monitor_stream_open(path, line, &c->stopping, &r->stream, err, sizeof(err));
 		if (ret) {
 			reply_error(r, MHD_HTTP_CONFLICT, "node %u of VC %s: %s", c->part.node,
 				    c->part.vc, err);
@@ -683,6 +683,7 @@ int agent_ctl_start(struct agent_ctl *c, const struct agent_ctl_config *cfg, cha
 
 void agent_ctl_stop(struct agent_ctl *c)
 {
+	atomic_store(&c->stopping, true); /* monitor replies being streamed end */
 	if (c->mhd)
 		MHD_stop_daemon(c->mhd);
 	c->mhd = NULL;

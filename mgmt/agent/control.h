@@ -25,6 +25,8 @@
 #define CVMM_MGMT_AGENT_CONTROL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mgmt/agent/vcpart.h"
@@ -35,6 +37,7 @@ struct MHD_Daemon;
 struct agent_ctl {
 	struct MHD_Daemon *mhd;
 	pthread_mutex_t lock; /* held by every request handler */
+	atomic_bool stopping; /* set by agent_ctl_stop(): streams end */
 	struct auth_key key;
 	struct auth_replay replay;
 	struct vcpart part;

@@ -16,17 +16,20 @@
 
 /* A reply that says nothing for this long is given up (a leave reports every second). */
 #define SILENCE_MS (15 * 60 * 1000)
+/* How often a waiting reader looks whether the agent stops. */
+#define STOP_CHECK_MS 200
 
 struct monitor_stream {
 	int fd;
+	const atomic_bool *stop;
 	bool done;     /* the reply's last line has been passed on */
 	char start[8]; /* the first bytes of the line being read */
 	size_t nstart; /* how many of them are in start */
 	bool at_start; /* the next byte starts a line */
 };
 
-int monitor_stream_open(const char *path, const char *line, struct monitor_stream **out, char *err,
-			size_t errlen)
+int monitor_stream_open(const char *path, const char *line, const atomic_bool *stop,
+			struct monitor_stream **out, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct monitor_stream *s;
@@ -60,6 +63,7 @@ int monitor_stream_open(const char *path, const char *line, struct monitor_strea
 		return ret ? ret : -ENOMEM;
 	}
 	s->fd = fd;
+	s->stop = stop;
 	s->at_start = true;
 	*out = s;
 	return 0;
@@ -86,13 +90,20 @@ ssize_t monitor_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct monitor_stream *s = cls;
 	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	unsigned int waited = 0;
 	ssize_t n;
 	size_t i;
+	int ready;
 
 	(void)pos;
 	if (s->done)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	if (poll(&p, 1, SILENCE_MS) <= 0)
+	while ((ready = poll(&p, 1, STOP_CHECK_MS)) == 0 || (ready < 0 && errno == EINTR)) {
+		waited += STOP_CHECK_MS;
+		if (atomic_load(s->stop) || waited >= SILENCE_MS)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	if (ready < 0)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	do
 		n = read(s->fd, buf, max);

@@ -14,6 +14,8 @@
 #ifndef CVMM_MGMT_AGENT_MONITOR_STREAM_H
 #define CVMM_MGMT_AGENT_MONITOR_STREAM_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,10 +24,11 @@ struct monitor_stream;
 
 /*
  * Connects to the monitor socket at path and sends line (no newline).
- * -errno (-ENOENT/-ECONNREFUSED: no monitor there yet) with err set.
+ * -errno (-ENOENT/-ECONNREFUSED: no monitor there yet) with err set. The
+ * stream ends early once *stop is set (the agent is stopping).
  */
-int monitor_stream_open(const char *path, const char *line, struct monitor_stream **out, char *err,
-			size_t errlen);
+int monitor_stream_open(const char *path, const char *line, const atomic_bool *stop,
+			struct monitor_stream **out, char *err, size_t errlen);
 
 /* A libmicrohttpd content reader: the next bytes of the reply. */
 ssize_t monitor_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
