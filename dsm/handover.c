@@ -11,7 +11,8 @@
  *   - gives every page L owns (MODIFIED) but another node homes back to its
  *     home: PUSH, a writeback;
  *   - then tells every node HANDOVER: from now on `to` homes L's pages, and
- *     every home forgets L as a sharer.
+ *     every home forgets L as a sharer; a round trip to each makes sure they
+ *     all have before dsm_handover() returns.
  * Every batch of messages ends with a round trip to each peer it went to: it
  * keeps the transports' queues short, and gives the progress callback pages
  * that have arrived. dsm_depart() then says BYE and goes, without waiting
@@ -160,10 +161,21 @@ int dsm_handover(struct dsm *d, unsigned to,
 	if (st)
 		*st = h.st;
 	put_le64(buf, to);
-	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
+	for (unsigned i = 0; i < d->cfg.nnodes; i++)
 		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone &&
 		    !d->peer[i].absent)
+			h.sent_to |= 1ull << i;
+	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
+		if (h.sent_to & (1ull << i))
 			ret = engine_send(d, i, DSM_MSG_HANDOVER, 0, 0, buf, sizeof(buf));
+	/*
+	 * A round trip to each: once it returns, every node has taken the new
+	 * homes in. Without it, a node could answer another's query (a checksum,
+	 * a request for one of our pages) before our HANDOVER, which travels on
+	 * a different link.
+	 */
+	if (!ret)
+		ret = pace(&h, true);
 	if (ret) {
 		pr_err("dsm: node %u: handing over to node %u failed after %llu of %llu pages: %s",
 		       d->cfg.node, to, (unsigned long long)h.done, (unsigned long long)h.total,

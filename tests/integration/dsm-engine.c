@@ -388,12 +388,13 @@ static void handover_case(void)
 	}
 	tap(ok, "handover: every page reads the same on the two nodes that stay");
 
+	/* settle(): the old copy may read old data for a moment (docs/dsm.md, Known limits) */
 	page_of(&n[0], HP + 1)[8] = 0x77; /* homed by node 2 before, node 1 now */
-	ok = page_of(&n[1], HP + 1)[8] == 0x77;
+	ok = settle(n, 2) && page_of(&n[1], HP + 1)[8] == 0x77;
 	page_of(&n[0], HP + 6)[8] = 0x66; /* a zero page node 1 took as XFER_ZERO */
-	ok &= page_of(&n[1], HP + 6)[8] == 0x66;
+	ok &= settle(n, 2) && page_of(&n[1], HP + 6)[8] == 0x66;
 	page_of(&n[1], HP + 13)[8] = 0x55;
-	ok &= page_of(&n[0], HP + 13)[8] == 0x55;
+	ok &= settle(n, 2) && page_of(&n[0], HP + 13)[8] == 0x55;
 	tap(ok, "handover: the new home serves reads and writes of the pages it took");
 
 	for (unsigned i = 0; i < 2; i++) {
