@@ -4,9 +4,10 @@
 # inside node 0 drives a VC whose node 2 is marked "join": "later", as a user
 # would:
 #   vc start       nodes 0 and 1 start, node 2 does not;
-#   vc add-node 2  once the guest waits for it (its `hotadd` step): node 2's
+#   vc add-node 2  once the guest has booted (its `online` step): node 2's
 #                  part starts through its agent, node 0 reaches it, the
-#                  guest is told (node-join 2) and brings CPU 2 online;
+#                  guest is told (node-join 2) and brings CPU 2 online, which
+#                  its `hotadd` step then finds;
 #   vc status      -o json: vCPU 2 runs on node 2 (the nodes' live figures);
 #   vc evict 1     while the workloads run on three CPUs: its progress, then
 #                  the guest memory's checksums before and after, equal;
@@ -66,8 +67,11 @@ ctl vc console elastic >/tmp/console 2>&1 &
 console=$!
 step evict-io ctl vc evict elastic 0
 step add-early ctl vc add-node elastic 1
-wait_console 900 "cvmm-guest: hotadd waiting" || echo "=== the guest never reached hotadd"
+# Node 2 joins while the first workload runs (as in tests/long/vc-elastic.sh);
+# the guest's hotadd step then finds CPU 2 online.
+wait_console 900 "cvmm-guest: online cpus=" || { echo "=== the guest never onlined its CPUs"; tail -n 40 /tmp/console; }
 step add-node ctl vc add-node elastic 2
+[ "$rc" = 0 ] || { echo "=== console so far"; tail -n 60 /tmp/console; }
 sleep 2 # the nodes' statistics files are rewritten every second
 step status-added ctl vc status elastic -o json
 step evict ctl vc evict elastic 1
