@@ -19,7 +19,7 @@
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
 dir=$CVMM_TOP/build/test-tmp/mgmt-elastic.$$
-out=$CVMM_TOP/build/test-logs/sim/mgmt-elastic.out
+out=$CVMM_TOP/build/test-logs/long/mgmt-elastic.out
 mkdir -p "$dir" "$(dirname "$out")"
 trap 'rm -rf "$dir"' EXIT
 head -c 32 /dev/urandom | base64 >"$dir/secret"
