@@ -8,10 +8,11 @@
 
 #include "cvmm/x86/vcpu_state.h"
 
-#define HDR_LEN	     16
-#define SEC_HDR_LEN  8
-#define MSR_REC_LEN  12
-#define MSR_IA32_TSC 0x10
+#define HDR_LEN		      16
+#define SEC_HDR_LEN	      8
+#define MSR_REC_LEN	      12
+#define MSR_IA32_TSC	      0x10
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 
 /* Fixed-size sections: where each lives in struct vcpu_state. */
 static const struct {
@@ -241,6 +242,31 @@ static int restore_msrs(int fd, const struct vcpu_state *st)
  * guest's TSC runs at this host's rate (no TSC scaling). Without the
  * attribute the MSR write stands.
  */
+/*
+ * The TSC-deadline timer, written again once the LAPIC is restored and the
+ * TSC goes on from the saved value. KVM drops a write of TSC_DEADLINE while
+ * the LAPIC timer is not in TSC-deadline mode, which it is not in a fresh
+ * vCPU when the MSRs are restored; and a deadline armed against the TSC the
+ * vCPU had before its offset was set would fire late by as much as two
+ * VMs' TSCs differ. Without this a vCPU moved to another node lost its timer
+ * and could wait forever (CPU bring-up hung in tests/sim/vc-evict.sh).
+ */
+static int rearm_deadline(int fd, const struct vcpu_state *st)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} one = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC_DEADLINE };
+
+	for (uint32_t i = 0; i < st->nr_msrs; i++) {
+		if (st->msrs[i].index != MSR_IA32_TSC_DEADLINE)
+			continue;
+		one.e.data = st->msrs[i].value;
+		return ioctl(fd, KVM_SET_MSRS, &one) == 1 ? 0 : -EIO;
+	}
+	return 0;
+}
+
 static int restore_tsc(int fd, const struct vcpu_state *st)
 {
 	struct kvm_device_attr attr = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET };
@@ -261,7 +287,9 @@ static int restore_tsc(int fd, const struct vcpu_state *st)
 /*
  * Order matters: SREGS before MSRS and LAPIC (EFER and the APIC base live
  * in sregs), FPU, then XCRS, then XSAVE (XCR0 decides which XSAVE
- * components are valid, and XSAVE is a superset of the FPU state), MP state and pending events last so nothing above clears them.
+ * components are valid, and XSAVE is a superset of the FPU state), the
+ * TSC-deadline MSR again after the LAPIC (rearm_deadline), MP state and
+ * pending events last so nothing above clears them.
  *
  * XCRS: a host without XSAVE (the sim nodes' qemu64 CPU) reports none and
  * refuses KVM_SET_XCRS with EINVAL, so an empty list is not written back.
@@ -291,7 +319,7 @@ int vcpu_state__restore(int fd, const struct vcpu_state *st)
 	    (ret = restore_tsc(fd, st)) || (ret = vcpu_ioctl(fd, KVM_SET_FPU, &fpu)) ||
 	    (xcrs.nr_xcrs && (ret = vcpu_ioctl(fd, KVM_SET_XCRS, &xcrs))) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_XSAVE, &xsave)) ||
-	    (ret = vcpu_ioctl(fd, KVM_SET_LAPIC, &lapic)) ||
+	    (ret = vcpu_ioctl(fd, KVM_SET_LAPIC, &lapic)) || (ret = rearm_deadline(fd, st)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_DEBUGREGS, &debugregs)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_VCPU_EVENTS, &events)) ||
 	    (ret = vcpu_ioctl(fd, KVM_SET_MP_STATE, &mp_state)))
