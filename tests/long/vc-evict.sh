@@ -10,6 +10,11 @@
 #   3. node 0, now alone, checksums the running guest's memory (`checksum`).
 # The workloads must self-verify with threads on both vCPUs, and the guest
 # must power off normally on node 0.
+#
+# In the long tier (make test-long), not make test: in 1 of the last 3 runs
+# the guest stopped making progress after the moves (its workloads never
+# finished; every step above passed, checksums equal). Until that is found,
+# this test would cost make test 23 minutes when it happens.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/console.sh"
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
@@ -18,7 +23,7 @@ dir=$CVMM_TOP/build/test-tmp
 mkdir -p "$dir"
 vc=$dir/vc-evict.$$.json
 script=$dir/vc-evict.$$.sh
-out=$CVMM_TOP/build/test-logs/sim/vc-evict.console
+out=$CVMM_TOP/build/test-logs/long/vc-evict.console
 mkdir -p "$(dirname "$out")"
 trap 'rm -f "$vc" "$script"' EXIT
 cat >"$vc" <<JSON
