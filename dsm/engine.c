@@ -200,7 +200,14 @@ static void engine_zero_fill(struct dsm *d, uint64_t page)
 	uint8_t state = d->proto.page[page].state;
 	int ret;
 
-	if (state == DSM_INVALID)
+	off_t off = (off_t)(page << DSM_PAGE_SHIFT);
+
+	/*
+	 * Only a hole: a spurious fault on a present page is an ordinary race.
+	 * A write-protect marker left on a punched page can make the fault on
+	 * such a hole a WP fault, so its flags do not tell.
+	 */
+	if (state == DSM_INVALID || lseek(d->cfg.memfd, off, SEEK_DATA) == off)
 		return;
 	ret = uffd_copy(d->uffd, d->vm + (page << DSM_PAGE_SHIFT), zero, DSM_PAGE_SIZE,
 			state == DSM_SHARED);
@@ -235,7 +242,7 @@ static void engine_faults(struct dsm *d)
 				       d->cfg.node, (unsigned long long)addr);
 				continue;
 			}
-			if (kind == DSM_FAULT_SPURIOUS && !(flags & UFFD_PAGEFAULT_FLAG_WP))
+			if (kind == DSM_FAULT_SPURIOUS)
 				engine_zero_fill(d, page);
 			stat_add(&d->st.faults[kind_stat[kind]], 1);
 			stat_add(&d->heat[page], 1);
