@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cvmm/cluster-priv.h"
+#include "cvmm/lib/clock.h"
 #include "cvmm/lib/fdio.h"
 #include "cvmm/lib/parse.h"
 #include "dsm/dsm.h"
@@ -107,17 +107,9 @@ static void rtt(struct cluster *c, unsigned long to, unsigned long count, char *
 	free(ns);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void checksum(struct cluster *c, char *out, size_t len)
 {
-	uint64_t t0 = now_ns(), sum = 0, pages = 0;
+	uint64_t t0 = clock_now_ns(), sum = 0, pages = 0;
 	int ret = cluster__pause_all(c, 15000);
 
 	if (ret) {
@@ -133,7 +125,7 @@ static void checksum(struct cluster *c, char *out, size_t len)
 	else
 		snprintf(out, len, "ok checksum %016llx pages %llu paused_ms %llu\n",
 			 (unsigned long long)sum, (unsigned long long)pages,
-			 (unsigned long long)(now_ns() - t0) / 1000000);
+			 (unsigned long long)(clock_now_ns() - t0) / 1000000);
 }
 
 struct progress_out {
@@ -144,7 +136,7 @@ struct progress_out {
 static void progress_line(void *arg, uint64_t done, uint64_t total)
 {
 	struct progress_out *p = arg;
-	double s = (now_ns() - p->t0) / 1e9;
+	double s = (clock_now_ns() - p->t0) / 1e9;
 	char line[128];
 	int n;
 
@@ -158,7 +150,7 @@ static void progress_line(void *arg, uint64_t done, uint64_t total)
 static void leave(struct cluster *c, unsigned long to, bool verify, char *out, size_t len,
 		  int client)
 {
-	struct progress_out p = { .fd = client, .t0 = now_ns() };
+	struct progress_out p = { .fd = client, .t0 = clock_now_ns() };
 	struct cluster_leave_stats st = { .verify = verify };
 	size_t n;
 	int ret;

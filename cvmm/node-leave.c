@@ -17,22 +17,14 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "cvmm/cluster-priv.h"
+#include "cvmm/lib/clock.h"
 #include "cvmm/lib/log.h"
 #include "dsm/dsm.h"
 
 #define PAUSE_TIMEOUT_MS   15000
 #define QUIESCE_TIMEOUT_MS 30000
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Step 1: every vCPU of this node to `to`. */
 static int move_all(struct cluster *c, unsigned int to, struct cluster_leave_stats *st)
@@ -96,7 +88,7 @@ int cluster__leave(struct cluster *c, unsigned int to,
 	if (ret)
 		return ret;
 
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	ret = cluster__pause_all(c, PAUSE_TIMEOUT_MS);
 	if (ret)
 		return ret;
@@ -112,12 +104,12 @@ int cluster__leave(struct cluster *c, unsigned int to,
 		cluster__resume_all(c);
 		return ret;
 	}
-	t1 = now_ns();
+	t1 = clock_now_ns();
 	tp = (struct tap){ .st = st, .progress = progress, .arg = arg };
 	ret = dsm_handover(c->dsm, to, count_pages, &tp, &hs);
 	st->pushed = hs.pushed;
 	st->zero = hs.zero;
-	st->handover_ns = now_ns() - t1;
+	st->handover_ns = clock_now_ns() - t1;
 	if (ret) {
 		/* Some pages may have moved, some not: the guest's memory is split. */
 		pr_err("node%u: leaving: the hand-over to node%u failed; stopping the guest",
@@ -130,7 +122,7 @@ int cluster__leave(struct cluster *c, unsigned int to,
 	if (ret)
 		pr_err("node%u: checksum after the hand-over: %s", c->cfg.node, strerror(-ret));
 	cluster__resume_all(c);
-	st->paused_ns = now_ns() - t0;
+	st->paused_ns = clock_now_ns() - t0;
 	for (unsigned int n = 0; n < c->cfg.nnodes; n++)
 		if (n != c->cfg.node && (c->vm_nodes & (1ull << n)))
 			cluster_send(c, n, &left);

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "cvmm/cluster-priv.h"
+#include "cvmm/lib/clock.h"
 #include "cvmm/hypercall.h"
 #include "cvmm/kvm.h"
 #include "cvmm/lib/log.h"
@@ -34,14 +35,6 @@
 #define MOVE_TIMEOUT_MS 10000
 #define STOP_CHECK_MS	200
 #define STATE_MAX	(64u << 10) /* far above any x86 vCPU's state */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* --- the old node ---------------------------------------------------------- */
 
@@ -101,19 +94,19 @@ static int send_state(struct cluster *c, unsigned int vcpu, unsigned int to, con
 static int wait_moved(struct cluster *c, struct vm *vm, unsigned int vcpu, uint32_t *restore_us)
 {
 	struct departure *d = &c->departures[vcpu];
-	uint64_t deadline = now_ns() + MOVE_TIMEOUT_MS * 1000000ull;
+	uint64_t deadline = clock_now_ns() + MOVE_TIMEOUT_MS * 1000000ull;
 	int ret = 0;
 
 	pthread_mutex_lock(&c->route_lock);
 	while (!d->arrived && !ret) {
-		uint64_t t = now_ns() + STOP_CHECK_MS * 1000000ull;
+		uint64_t t = clock_now_ns() + STOP_CHECK_MS * 1000000ull;
 		struct timespec ts = { .tv_sec = (time_t)(t / 1000000000u),
 				       .tv_nsec = (long)(t % 1000000000u) };
 
 		pthread_cond_timedwait(&c->moved, &c->route_lock, &ts);
 		if (vm__stop_reason(vm) != VM_RUNNING)
 			ret = -ECANCELED;
-		else if (now_ns() >= deadline)
+		else if (clock_now_ns() >= deadline)
 			ret = -ETIMEDOUT;
 	}
 	if (d->arrived)
@@ -168,12 +161,12 @@ int cluster__move_vcpu(struct cluster *c, unsigned int vcpu, unsigned int to, ui
 		ret = -EINVAL;
 		goto out;
 	}
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	ret = vcpu__pause(&vm->vcpus[vcpu]);
 	if (ret)
 		goto out;
 	ret = send_away(c, vm, vcpu, to, &restore_us);
-	*downtime_ns = now_ns() - t0;
+	*downtime_ns = clock_now_ns() - t0;
 	if (ret) {
 		pr_err("node%u: moving vCPU %u to node%u: %s; stopping the guest", c->cfg.node,
 		       vcpu, to, strerror(-ret));
@@ -236,7 +229,7 @@ static void *arrival_thread(void *arg)
 	struct arrival *a = &c->arrivals[j->vcpu];
 	struct cl_msg m = { .type = CL_MSG_VCPU_MOVED,
 			    .moved = { .vcpu = j->vcpu, .node = c->cfg.node } };
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	int ret;
 
 	ret = restore_state(j->vm, j->vcpu, a->buf, a->total);
@@ -251,7 +244,7 @@ static void *arrival_thread(void *arg)
 	ret = vcpu__resume(&j->vm->vcpus[j->vcpu]);
 	if (ret)
 		goto out; /* the VM is stopping */
-	m.moved.restore_us = (uint32_t)((now_ns() - t0) / 1000);
+	m.moved.restore_us = (uint32_t)((clock_now_ns() - t0) / 1000);
 	cluster_count(&c->st.vcpus_in);
 	for (unsigned int n = 0; n < c->cfg.nnodes; n++)
 		if (n != c->cfg.node && (c->vm_nodes & (1ull << n)))

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cvmm/lib/clock.h"
 #include "dsm/dsm.h"
 #include "dsm/hold.h"
 #include "dsm/proto.h"
@@ -96,10 +97,13 @@ struct dsm {
 
 static inline uint64_t dsm_now_ns(void)
 {
-	struct timespec ts;
+	return clock_now_ns();
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+/* A peer that takes part: connected now, neither failed, gone nor absent. */
+static inline bool engine_peer_live(const struct dsm *d, unsigned i)
+{
+	return i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone && !d->peer[i].absent;
 }
 
 static inline void stat_add(uint64_t *c, uint64_t v)

@@ -162,8 +162,7 @@ int dsm_handover(struct dsm *d, unsigned to,
 		*st = h.st;
 	put_le64(buf, to);
 	for (unsigned i = 0; i < d->cfg.nnodes; i++)
-		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone &&
-		    !d->peer[i].absent)
+		if (engine_peer_live(d, i))
 			h.sent_to |= 1ull << i;
 	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
 		if (h.sent_to & (1ull << i))
@@ -194,8 +193,7 @@ int dsm_handover(struct dsm *d, unsigned to,
 int dsm_depart(struct dsm *d)
 {
 	for (unsigned i = 0; i < d->cfg.nnodes; i++)
-		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone &&
-		    !d->peer[i].absent)
+		if (engine_peer_live(d, i))
 			engine_send(d, i, DSM_MSG_BYE, 0, 0, NULL, 0);
 	return 0;
 }

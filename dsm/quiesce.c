@@ -189,8 +189,7 @@ static uint64_t live_peers(struct dsm *d)
 
 	pthread_mutex_lock(&d->lock);
 	for (unsigned i = 0; i < d->cfg.nnodes; i++)
-		if (i != d->cfg.node && !d->peer[i].failed && !d->peer[i].gone &&
-		    !d->peer[i].absent && !(d->departed_mask & (1ull << i)))
+		if (engine_peer_live(d, i) && !(d->departed_mask & (1ull << i)))
 			mask |= 1ull << i;
 	pthread_mutex_unlock(&d->lock);
 	return mask;
