@@ -131,6 +131,19 @@ run:
 	stop = kvm__vm_run(&vm, o->timeout);
 	if (raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (vm.stuck_vcpu >= 0) {
+		/*
+		 * Its thread still uses the VM: nothing can be torn down. The
+		 * status still says why the guest stopped; other nodes see
+		 * this one fail.
+		 */
+		pr_err("guest stopped: %s; exiting without an orderly stop (vCPU %d stuck)",
+		       vm_stop__name(stop), vm.stuck_vcpu);
+		fflush(NULL);
+		_exit((unsigned int)stop < sizeof(status_of_stop) / sizeof(status_of_stop[0])
+			      ? status_of_stop[stop]
+			      : RUN_KVM_FAILURE);
+	}
 	if (hooks && hooks->stopped)
 		hooks->stopped(&vm, stop, hooks->arg);
 	kvm__vm_destroy(&vm);

@@ -19,6 +19,9 @@
 #include "cvmm/x86/arch.h"
 #include "drivers/serial8250.h"
 
+/* How long a stop waits for the vCPU threads to leave KVM_RUN. */
+#define VCPU_STOP_GRACE_S 10
+
 static int kvm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
 {
 	struct kvm_msi msi = {
@@ -293,6 +296,7 @@ static void serve(struct vm *vm, int sigfd, unsigned int timeout_s)
 enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s)
 {
 	struct sigaction sa = { .sa_handler = on_kick }; /* no SA_RESTART */
+	struct timespec grace;
 	sigset_t block, old;
 	int sigfd;
 
@@ -316,10 +320,24 @@ enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s)
 	serve(vm, sigfd, timeout_s);
 	/* serve() may return on a poll error without a reason; make sure. */
 	vm__request_stop(vm, VM_STOP_KVM);
-	/* No vCPU can start or pause any more (vcpu__resume/vcpu__pause see the stop). */
+	/*
+	 * No vCPU can start or pause any more (vcpu__resume/vcpu__pause see the
+	 * stop). A vCPU blocked in the kernel on a page of guest memory that
+	 * never comes (a userfault waits for it or SIGKILL) cannot be joined:
+	 * it is named, and the caller exits without it.
+	 */
+	clock_gettime(CLOCK_REALTIME, &grace);
+	grace.tv_sec += VCPU_STOP_GRACE_S;
 	pthread_mutex_lock(&vm->vcpu_lock);
-	for (unsigned int i = 0; i < vm->nr_cpus; i++)
-		vcpu__join(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
+		if (vcpu__join(&vm->vcpus[i], &grace)) {
+			pr_err("vCPU %u did not stop within %d s of the %s: it is blocked in "
+			       "KVM_RUN, most likely on a page of guest memory that never came",
+			       i, VCPU_STOP_GRACE_S, vm_stop__name(vm__stop_reason(vm)));
+			vm->stuck_vcpu = (int)i;
+			break;
+		}
+	}
 	pthread_mutex_unlock(&vm->vcpu_lock);
 
 	if (sigfd >= 0)

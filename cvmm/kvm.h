@@ -33,7 +33,8 @@ int kvm__set_clock(struct vm *vm, uint64_t ns);
 
 /* vCPU threads (cvmm/vcpu.c). */
 int vcpu__start(struct vcpu *vcpu);
-void vcpu__join(struct vcpu *vcpu);
+/* Waits for the vCPU's thread until `deadline` (CLOCK_REALTIME): 0 or -ETIMEDOUT. */
+int vcpu__join(struct vcpu *vcpu, const struct timespec *deadline);
 
 /*
  * While the VM runs, from another thread: vcpu__resume starts the vCPU's

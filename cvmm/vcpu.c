@@ -95,11 +95,12 @@ int vcpu__start(struct vcpu *vcpu)
 	return 0;
 }
 
-void vcpu__join(struct vcpu *vcpu)
+int vcpu__join(struct vcpu *vcpu, const struct timespec *deadline)
 {
-	if (vcpu->started)
-		pthread_join(vcpu->thread, NULL);
+	if (vcpu->started && pthread_timedjoin_np(vcpu->thread, NULL, deadline))
+		return -ETIMEDOUT;
 	vcpu->started = false;
+	return 0;
 }
 
 int vcpu__resume(struct vcpu *vcpu)

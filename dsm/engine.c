@@ -121,6 +121,12 @@ static void engine_resolved(struct dsm *d, uint64_t page)
 		return;
 	dsm_hold_mapped(&d->hold, page, dsm_now_ns());
 	d->t_fault[page] = 0;
+	if (d->stuck_reported[page]) {
+		d->stuck_reported[page] = false;
+		pr_err("dsm: node %u: page %llu came after %llu ms", d->cfg.node,
+		       (unsigned long long)page,
+		       (unsigned long long)((dsm_now_ns() - t) / 1000000));
+	}
 	stat_add(&d->st.lat_hist[d->fault_kind[page]][lat_bucket(dsm_now_ns() - t)], 1);
 }
 
@@ -376,12 +382,31 @@ static void engine_link_down(void *arg, unsigned peer, int err, const char *fiel
 }
 
 /*
+ * A vCPU that waited STUCK_NS for one page is reported once per page and
+ * wait, with what this node knows of it: a page that never comes is a
+ * protocol or transport fault, and its vCPU cannot even be stopped (a
+ * userfault in KVM_RUN waits for its page or SIGKILL).
+ */
+static void engine_report_stuck(struct dsm *d, uint64_t page, uint64_t now_ns)
+{
+	const struct dsm_page *pg = &d->proto.page[page];
+
+	pr_err("dsm: node %u: a vCPU has waited %llu s for page %llu (gpa %#llx): local state "
+	       "%s, request %u outstanding at home node %u",
+	       d->cfg.node, (unsigned long long)((now_ns - d->t_fault[page]) / 1000000000ull),
+	       (unsigned long long)page, (unsigned long long)(page << DSM_PAGE_SHIFT),
+	       dsm_pstate_name(pg->state), pg->req, d->home[page]);
+	d->stuck_reported[page] = true;
+}
+
+/*
  * Counts the pages this node owns and homes (dsm_count_pages) from the
- * protocol state: on the DSM thread, or before it runs.
+ * protocol state, and reports waits that look stuck: on the DSM thread, or
+ * before it runs.
  */
 static void engine_count_pages(struct dsm *d)
 {
-	uint64_t owned = 0, homed = 0;
+	uint64_t owned = 0, homed = 0, now = dsm_now_ns();
 
 	for (uint64_t i = 0; i < d->npages; i++) {
 		bool home = d->home[i] == d->cfg.node;
@@ -389,6 +414,8 @@ static void engine_count_pages(struct dsm *d)
 
 		homed += home;
 		owned += state == DSM_MODIFIED || (home && state == DSM_SHARED);
+		if (d->t_fault[i] && now - d->t_fault[i] > STUCK_NS && !d->stuck_reported[i])
+			engine_report_stuck(d, i, now);
 	}
 	__atomic_store_n(&d->pages_owned, owned, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->pages_homed, homed, __ATOMIC_RELAXED);
@@ -539,7 +566,8 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 	d->heat = calloc(d->npages, sizeof(*d->heat));
 	d->t_fault = calloc(d->npages, sizeof(*d->t_fault));
 	d->fault_kind = calloc(d->npages, 1);
-	if (!d->home || !d->heat || !d->t_fault || !d->fault_kind ||
+	d->stuck_reported = calloc(d->npages, sizeof(*d->stuck_reported));
+	if (!d->home || !d->heat || !d->t_fault || !d->fault_kind || !d->stuck_reported ||
 	    dsm_hold_init(&d->hold, d->npages,
 			  cfg->hold_us == DSM_HOLD_NONE ? 0
 			  : cfg->hold_us		? cfg->hold_us * 1000ull
@@ -783,6 +811,7 @@ void dsm_destroy(struct dsm *d)
 	dsm_hold_fini(&d->hold);
 	free(d->fault_kind);
 	free(d->t_fault);
+	free(d->stuck_reported);
 	free(d->heat);
 	free(d->home);
 	free(d);

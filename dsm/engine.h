@@ -22,6 +22,7 @@
 #define TICK_MS		100
 #define PING_MS		250
 #define DEFAULT_TIMEOUT 1500
+#define STUCK_NS	(10 * 1000000000ull) /* a fault waiting this long is reported */
 #define HOME_UNSET	0xffu
 
 enum { EV_STOP, EV_UFFD, EV_TP, EV_TICK, EV_CALL };
@@ -60,6 +61,7 @@ struct dsm {
 	uint64_t *heat;
 	uint64_t *t_fault; /* per page: when the first waiting fault was read (ns) */
 	uint8_t *fault_kind;
+	bool *stuck_reported; /* per page: this wait was reported (engine_report_stuck) */
 	/* dsm_count_pages: counted at start, then on every tick (DSM thread). */
 	uint64_t pages_owned, pages_homed;
 
