@@ -35,8 +35,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: cvmm monitor [--wait SECONDS] SOCKET COMMAND [ARG...]\n"
 		   "\n"
-		   "COMMAND: cpu-offline N, cpu-online N, node-leave N, node-join N\n"
-		   "(then waits for the guest's acknowledgement), status SEQ, stats;\n"
+		   "COMMAND: cpu-offline N, cpu-online N, node-leave N, node-leave-keep N,\n"
+		   "node-join N (then waits for the guest's acknowledgement), status SEQ,\n"
+		   "stats;\n"
 		   "on a node of a virtual computer (cvmm node --monitor) also placement,\n"
 		   "vcpu-move VCPU NODE, rtt NODE [COUNT], checksum, leave NODE.\n"
 		   "Exit status: 0 ok, 1 refused or failed in the guest, 2 usage,\n"

@@ -260,6 +260,7 @@ int64_t hypercall__post(struct vm *vm, uint32_t type, uint32_t arg)
 		break;
 	case HC_MSG_NODE_LEAVE:
 	case HC_MSG_NODE_JOIN:
+	case HC_MSG_NODE_LEAVE_KEEP:
 		break;
 	default:
 		return -EINVAL;

@@ -39,10 +39,11 @@ enum hc_nr {
 
 /* Message types carried by the message page. */
 enum hc_msg_type {
-	HC_MSG_CPU_OFFLINE = 1, /* arg: APIC ID */
-	HC_MSG_CPU_ONLINE = 2,	/* arg: APIC ID */
-	HC_MSG_NODE_LEAVE = 3,	/* arg: NUMA node (SRAT proximity domain) */
-	HC_MSG_NODE_JOIN = 4,	/* arg: NUMA node */
+	HC_MSG_CPU_OFFLINE = 1,	    /* arg: APIC ID */
+	HC_MSG_CPU_ONLINE = 2,	    /* arg: APIC ID */
+	HC_MSG_NODE_LEAVE = 3,	    /* arg: NUMA node (SRAT proximity domain) */
+	HC_MSG_NODE_JOIN = 4,	    /* arg: NUMA node */
+	HC_MSG_NODE_LEAVE_KEEP = 5, /* arg: NUMA node, whose CPUs stay online */
 };
 
 /* The message page: little-endian u32 fields, seq written last. */

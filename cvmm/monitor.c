@@ -22,10 +22,9 @@ static const struct {
 	const char *name;
 	uint32_t type;
 } posts[] = {
-	{ "cpu-offline", HC_MSG_CPU_OFFLINE },
-	{ "cpu-online", HC_MSG_CPU_ONLINE },
-	{ "node-leave", HC_MSG_NODE_LEAVE },
-	{ "node-join", HC_MSG_NODE_JOIN },
+	{ "cpu-offline", HC_MSG_CPU_OFFLINE },	       { "cpu-online", HC_MSG_CPU_ONLINE },
+	{ "node-leave", HC_MSG_NODE_LEAVE },	       { "node-join", HC_MSG_NODE_JOIN },
+	{ "node-leave-keep", HC_MSG_NODE_LEAVE_KEEP },
 };
 
 static const char *errno_name(int err)
@@ -98,7 +97,7 @@ void monitor__command(struct vm *vm, const char *line, char *out, size_t len, in
 		return;
 	snprintf(out, len,
 		 "error unknown command '%s' (cpu-offline N, cpu-online N, node-leave N, "
-		 "node-join N, status SEQ, stats)\n",
+		 "node-leave-keep N, node-join N, status SEQ, stats)\n",
 		 cmd);
 }
 

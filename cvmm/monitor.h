@@ -6,8 +6,8 @@
  * the guest and reads the hypercall counters while the guest runs;
  * `cvmm monitor PATH COMMAND` is its client.
  *
- *   cpu-offline N | cpu-online N | node-leave N | node-join N
- *                     -> "ok seq S" or "error ERRNO-NAME"
+ *   cpu-offline N | cpu-online N | node-leave N | node-leave-keep N |
+ *   node-join N       -> "ok seq S" or "error ERRNO-NAME"
  *   status S          -> "acked S status X", "pending S" or "error ..."
  *   stats             -> the --stats lines, then "ok"
  *   placement, vcpu-move, rtt, checksum, leave: on a node of a virtual

@@ -23,6 +23,7 @@ static const struct monitor_cmd {
 	{ "leave", { ARG_NODE, ARG_VERIFY }, 2, 1, "leave NODE [verify]" },
 	{ "node-join", { ARG_NODE }, 1, 0, "node-join NODE" },
 	{ "node-leave", { ARG_NODE }, 1, 0, "node-leave NODE" },
+	{ "node-leave-keep", { ARG_NODE }, 1, 0, "node-leave-keep NODE" },
 	{ "status", { ARG_SEQ }, 1, 0, "status SEQ" },
 	{ "vcpu-move", { ARG_VCPU, ARG_NODE }, 2, 0, "vcpu-move VCPU NODE" },
 	{ "rtt", { ARG_NODE, ARG_COUNT }, 2, 1, "rtt NODE [COUNT]" },
@@ -92,7 +93,8 @@ int monitor_cmd_check(const char *in, char *line, size_t len, char *err, size_t 
 				return parse_error(err, errlen, "%s", "command not allowed");
 		return parse_error(err, errlen,
 				   "'%s' is not a command the agent passes (placement, checksum, "
-				   "leave, node-join, node-leave, status, vcpu-move, rtt)",
+				   "leave, node-join, node-leave, node-leave-keep, status, "
+				   "vcpu-move, rtt)",
 				   words[0]);
 	}
 	if (n - 1 > cmd->nargs || n - 1 < cmd->nargs - cmd->optional)

@@ -76,7 +76,7 @@ int ctl_monitor(struct ctl *c, const struct ctl_vc *v, unsigned int i, const cha
 }
 
 /*
- * Posts a hotplug message (node-join N, node-leave N) to the guest through
+ * Posts a hotplug message (node-join N, node-leave[-keep] N) to the guest through
  * the boot node, whose vCPU 0 registered the guest's message page, and
  * waits for the guest's acknowledgement. 0, or -errno after a message.
  */
@@ -282,11 +282,11 @@ int ctl_cmd_vc_evict(struct ctl *c, const struct ctl_args *a)
 		pr_err("%s", err);
 		goto out;
 	}
-	if (a->offline_cpus) {
-		snprintf(cmd, sizeof(cmd), "node-leave %u", node);
-		if (post_message(c, &v, cmd))
-			goto out;
-	}
+	/* Phase one: the guest hears of it first, and gives up or keeps the CPUs. */
+	snprintf(cmd, sizeof(cmd), "%s %u", a->offline_cpus ? "node-leave" : "node-leave-keep",
+		 node);
+	if (post_message(c, &v, cmd))
+		goto out;
 	printf("node%u (%s): leaving VC %s to node%u (%s)\n", node, v.agent[node].name, v.vc.name,
 	       to, v.agent[to].name);
 	fflush(stdout);

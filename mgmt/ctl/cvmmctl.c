@@ -68,13 +68,13 @@ static const struct ctl_cmd commands[] = {
 	  "move a node's vCPUs and pages elsewhere; it leaves",
 	  "NODE leaves the running VC: its vCPUs move to --to NODE (default: the I/O\n"
 	  "node), every page it homes or owns is handed over while the guest is\n"
-	  "paused, and its cvmm node exits. A progress bar shows the pages moved\n"
-	  "and the rate; then the pages, the pause, and the guest memory's checksum\n"
-	  "before and after the hand-over, which must be equal (exit status 1 if\n"
-	  "not). The guest keeps its CPUs, multiplexed on the target, unless\n"
-	  "--offline-cpus: the guest is first told (node-leave) and takes that NUMA\n"
-	  "node's CPUs offline. The I/O node and the last node cannot be evicted\n"
-	  "(exit status 1).\n",
+	  "paused, and its cvmm node exits. The guest is told first and must\n"
+	  "acknowledge: it keeps the node's CPUs, multiplexed on the target\n"
+	  "(node-leave-keep), or with --offline-cpus takes them offline\n"
+	  "(node-leave). A progress bar shows the pages moved and the rate; then\n"
+	  "the pages, the pause, and the guest memory's checksum before and after\n"
+	  "the hand-over, which must be equal (exit status 1 if not). The I/O node\n"
+	  "and the last node cannot be evicted (exit status 1).\n",
 	  ctl_cmd_vc_evict },
 	{ "vc checksum", "NAME", 1, CTL_READ | CTL_AGENTS, "checksum a running VC's guest memory",
 	  "Asks the I/O node for the checksum of the guest's memory (XXH3-64 over\n"

@@ -7,7 +7,7 @@
 #   placement           -> "vcpu I node N" for the VC's vCPUs, "ok"
 #   checksum            -> "ok checksum 00c0ffee00c0ffee pages 42 paused_ms 3"
 #   rtt N [C]           -> "ok rtt_us ..." once a file "reach" is in its folder
-#   node-join/leave N   -> "ok seq 7"; status 7 -> "pending 7" once, then acked
+#   node-join/leave/leave-keep N -> "ok seq 7"; status 7 -> "pending 7" once, then acked
 #   leave N verify      -> two progress lines, then waits for a file "release"
 #                          in its folder before "ok left ..." and exits 0;
 #                          a file "mismatch" makes the checksums differ
@@ -41,7 +41,7 @@ def answer(conn, words):
             send("ok rtt_us min=90 median=100 max=110 count=1")
         else:
             send("error node%s is not connected" % words[1])
-    elif cmd in ("node-join", "node-leave"):
+    elif cmd in ("node-join", "node-leave", "node-leave-keep"):
         send("ok seq 7")
     elif cmd == "status":
         seen = os.path.join(folder, "status-seen")

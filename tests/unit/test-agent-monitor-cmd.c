@@ -27,6 +27,8 @@ static void allowed_commands(void **state)
 	assert_string_equal(line, "leave 2 verify");
 	assert_int_equal(CHECK("node-join 2"), 0);
 	assert_int_equal(CHECK("node-leave 1"), 0);
+	assert_int_equal(CHECK("node-leave-keep 1"), 0);
+	assert_string_equal(line, "node-leave-keep 1");
 	assert_int_equal(CHECK("status 17"), 0);
 	assert_int_equal(CHECK("vcpu-move 3 1"), 0);
 	assert_string_equal(line, "vcpu-move 3 1");
