@@ -200,7 +200,7 @@ static void engine_apply(struct dsm *d, const struct dsm_actions *acts, const vo
  * until it is touched, rather than making the DSM thread allocate it all at
  * once. Fill it now; -EEXIST means it was installed meanwhile.
  */
-static void engine_zero_fill(struct dsm *d, uint64_t page)
+static bool engine_zero_fill(struct dsm *d, uint64_t page)
 {
 	static const uint8_t zero[DSM_PAGE_SIZE];
 	uint8_t state = d->proto.page[page].state;
@@ -214,11 +214,48 @@ static void engine_zero_fill(struct dsm *d, uint64_t page)
 	 * such a hole a WP fault, so its flags do not tell.
 	 */
 	if (state == DSM_INVALID || lseek(d->cfg.memfd, off, SEEK_DATA) == off)
-		return;
+		return false;
 	ret = uffd_copy(d->uffd, d->vm + (page << DSM_PAGE_SHIFT), zero, DSM_PAGE_SIZE,
 			state == DSM_SHARED);
 	if (ret && ret != -EEXIST)
 		engine_local_error(d, "UFFDIO_COPY of a zero page", page, ret);
+	return true;
+}
+
+/* Whether the page's mapping is write-protected (the uffd-wp bit of /proc/self/pagemap). */
+static bool engine_write_protected(struct dsm *d, uint64_t page)
+{
+	uintptr_t va = (uintptr_t)(d->vm + (page << DSM_PAGE_SHIFT));
+	uint64_t entry = 0;
+
+	if (d->pagemap < 0 || pread(d->pagemap, &entry, sizeof(entry),
+				    (off_t)(va / DSM_PAGE_SIZE * sizeof(entry))) != sizeof(entry))
+		return false;
+	return entry & PAGEMAP_UFFD_WP;
+}
+
+/*
+ * A spurious fault: the protocol says this node may already access the page
+ * as the vCPU asked. Usually a race (the page came after the fault was
+ * raised), and the WAKE that follows lets the vCPU retry. Two cases would
+ * make it retry forever, and are repaired here: a hole (engine_zero_fill),
+ * and a write to a page held MODIFIED whose mapping is still
+ * write-protected, a mismatch that must not happen: it is also reported,
+ * and counted as a local error.
+ */
+static void engine_fix_spurious(struct dsm *d, uint64_t page, uint64_t flags)
+{
+	int ret;
+
+	if (engine_zero_fill(d, page) || !(flags & UFFD_PAGEFAULT_FLAG_WP) ||
+	    d->proto.page[page].state != DSM_MODIFIED || !engine_write_protected(d, page))
+		return;
+	ret = uffd_writeprotect(d->uffd, d->vm + (page << DSM_PAGE_SHIFT), DSM_PAGE_SIZE, false);
+	stat_add(&d->local_errors, 1);
+	pr_err("dsm: node %u: write fault on page %llu, held MODIFIED but mapped write-protected: "
+	       "%s",
+	       d->cfg.node, (unsigned long long)page,
+	       ret ? strerror(-ret) : "unprotected (a state/mapping mismatch)");
 }
 
 static void engine_faults(struct dsm *d)
@@ -249,7 +286,7 @@ static void engine_faults(struct dsm *d)
 				continue;
 			}
 			if (kind == DSM_FAULT_SPURIOUS)
-				engine_zero_fill(d, page);
+				engine_fix_spurious(d, page, flags);
 			stat_add(&d->st.faults[kind_stat[kind]], 1);
 			stat_add(&d->heat[page], 1);
 			if (kind != DSM_FAULT_SPURIOUS && !d->t_fault[page]) {
@@ -561,6 +598,7 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 	d->npages = cfg->size / DSM_PAGE_SIZE;
 	d->vm = cfg->vm_addr;
 	d->uffd = d->epfd = d->stopfd = d->tickfd = d->callfd = -1;
+	d->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC); /* -1: no check */
 	d->alias = MAP_FAILED;
 	d->home = malloc(d->npages);
 	d->heat = calloc(d->npages, sizeof(*d->heat));
@@ -799,6 +837,8 @@ void dsm_destroy(struct dsm *d)
 		uffd_unregister(d->uffd, d->vm, d->cfg.size);
 		close(d->uffd);
 	}
+	if (d->pagemap >= 0)
+		close(d->pagemap);
 	if (d->alias != MAP_FAILED)
 		munmap(d->alias, d->cfg.size);
 	if (d->started)

@@ -24,6 +24,7 @@
 #define DEFAULT_TIMEOUT 1500
 #define STUCK_NS	(10 * 1000000000ull) /* a fault waiting this long is reported */
 #define HOME_UNSET	0xffu
+#define PAGEMAP_UFFD_WP (1ull << 57) /* Documentation/admin-guide/mm/pagemap.rst */
 
 enum { EV_STOP, EV_UFFD, EV_TP, EV_TICK, EV_CALL };
 
@@ -61,6 +62,7 @@ struct dsm {
 	uint64_t *heat;
 	uint64_t *t_fault; /* per page: when the first waiting fault was read (ns) */
 	uint8_t *fault_kind;
+	int pagemap;	      /* /proc/self/pagemap, or -1 (engine_fix_spurious) */
 	bool *stuck_reported; /* per page: this wait was reported (engine_report_stuck) */
 	/* dsm_count_pages: counted at start, then on every tick (DSM thread). */
 	uint64_t pages_owned, pages_homed;
