@@ -6,7 +6,8 @@
 #     of 6 moves (3 each way) and of 50 round trips;
 #   - the eviction's hand-over: pages whose contents were pushed, per second,
 #     against the interconnect's bandwidth measured in the same run with a
-#     raw TCP stream (busybox dd | nc, 64 MiB).
+#     raw TCP stream (busybox dd | nc, 64 MiB). So that there is something
+#     to push, the guest first keeps 32 MiB of data on each node (fill:32).
 # Prints its figures and the two ratios.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cvmm=$top/build/bin/cvmm
@@ -22,7 +23,7 @@ cat >"$vc" <<JSON
 {
   "name": "bench-elastic",
   "guest": { "kernel": "$guest/bzImage", "initrd": "$guest/initrd.cpio.gz",
-             "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory:300,locks:300" },
+             "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,fill:32,memory:300,locks:300" },
   "nodes": [ { "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
              { "id": 1, "address": "10.77.0.2", "cpus": [1], "memory": "512M" } ]
 }
@@ -50,6 +51,7 @@ else
 	done
 	wait_for 60 placement '^vcpu 1 node 1$'
 	echo "stream: $( (dd if=/dev/zero bs=1M count=64 | nc 10.77.0.1 7602) 2>&1 | tail -n 1)"
+	sleep 45 # the guest's fill:32 (after CPU 1 came online) is done by now
 	echo "leave: $(cvmm monitor $mon leave 0 | tail -n 1)"
 fi
 wait $pid
@@ -74,6 +76,7 @@ echo "vc-elastic-bench: DSM round trip node1->node0: median ${rtt} us (50)"
 echo "vc-elastic-bench: vCPU move downtime: median ${median} us of $n moves ($(echo $moves | tr ' ' ','))"
 awk -v d="$median" -v r="$rtt" 'BEGIN { printf "vc-elastic-bench: move downtime / round trip: %.1fx\n", d / r }'
 echo "vc-elastic-bench: raw TCP stream node1->node0: ${stream} MB/s (64 MiB, dd | nc)"
+echo "vc-elastic-bench: guest: $(tr -d '\r' <"$out" | sed -n 's/.*cvmm-guest: \(fill .*\)/\1/p' | head -n 1)"
 echo "vc-elastic-bench: eviction of node1: $leave"
 awk -v p="$pushed" -v ms="$hms" -v bw="$stream" 'BEGIN {
 	rate = ms > 0 ? p * 4096 / (ms / 1000) / 1e6 : 0

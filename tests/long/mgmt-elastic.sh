@@ -9,8 +9,10 @@
 #                  guest is told (node-join 2) and brings CPU 2 online, which
 #                  its `hotadd` step then finds;
 #   vc status      -o json: vCPU 2 runs on node 2 (the nodes' live figures);
-#   vc evict 1     while the workloads run on three CPUs: its progress, then
-#                  the guest memory's checksums before and after, equal;
+#   vc evict 1     while the workloads run on three CPUs: the guest is told
+#                  first (node-leave-keep 1) and answers, keeping CPU 1;
+#                  the progress, then the guest memory's checksums before
+#                  and after, equal;
 #   vc status      -o json: vCPU 1 on node 0 now, node 1 shown as left;
 #   vc checksum    the running guest's memory;
 # then the guest's workloads self-verify and it powers off. Three emulated
@@ -128,6 +130,9 @@ ok $([ "$(rc_of status-added)" = 0 ] && flat status-added | grep -q '"placement"
 e=$(section evict)
 before=$(echo "$e" | sed -n 's/^memory checksum before \([0-9a-f]*\/[0-9]*\), after .*/\1/p')
 after=$(echo "$e" | sed -n 's/^memory checksum before .*, after \([0-9a-f]*\/[0-9]*\): .*/\1/p')
+ok $(echo "$e" | grep -q "^node-leave-keep 1: acknowledged by the guest" &&
+	section console | grep -q "NUMA node 1: its cluster node leaves; CPUs 1 stay online"; echo $?) \
+	"vc evict 1 told the guest first (node-leave-keep 1), which kept CPU 1 and acknowledged"
 ok $([ "$(rc_of evict)" = 0 ] && echo "$e" | grep -q "^node1 (n1) left VC elastic: 1 vCPU(s) moved to node0, [1-9][0-9]* pages handed over"; echo $?) \
 	"vc evict 1: node 1 left to node 0 (the I/O node, the default): $(echo "$e" | grep "left VC")"
 ok $(echo "$e" | grep -Eq '^node1: \[[#.]+\] [0-9]+/[1-9][0-9]* pages +[0-9]+% [0-9]+ pages/s$'; echo $?) \
