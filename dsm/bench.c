@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cvmm/lib/clock.h"
 #include "cvmm/lib/fdio.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/lib/parse.h"
@@ -47,14 +48,6 @@ struct reply {
 	uint32_t count; /* latencies (uint32 ns) that follow */
 	uint64_t ns;	/* total time */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* --- node side ----------------------------------------------------------------- */
 
@@ -90,7 +83,7 @@ static int node_main(unsigned self, int ctl, int lfd, char **addrs, uint64_t pag
 
 	while (!read_full(ctl, &c, sizeof(c))) {
 		struct reply r = { 0 };
-		uint64_t t0 = now_ns(), t;
+		uint64_t t0 = clock_now_ns(), t;
 
 		switch (c.op) {
 		case CMD_READ:
@@ -104,12 +97,12 @@ static int node_main(unsigned self, int ctl, int lfd, char **addrs, uint64_t pag
 		case CMD_TREAD:
 		case CMD_TWRITE:
 			for (uint64_t p = c.a; p < c.b; p++) {
-				t = now_ns();
+				t = clock_now_ns();
 				if (c.op == CMD_TREAD)
 					(void)mem[p * DSM_PAGE_SIZE];
 				else
 					mem[p * DSM_PAGE_SIZE] = (uint8_t)(p + 1);
-				lat[r.count++] = (uint32_t)(now_ns() - t);
+				lat[r.count++] = (uint32_t)(clock_now_ns() - t);
 			}
 			break;
 		case CMD_SWEEP:
@@ -128,7 +121,7 @@ static int node_main(unsigned self, int ctl, int lfd, char **addrs, uint64_t pag
 			write_full(ctl, &r, sizeof(r));
 			return 0;
 		}
-		r.ns = now_ns() - t0;
+		r.ns = clock_now_ns() - t0;
 		if (write_full(ctl, &r, sizeof(r)) || write_full(ctl, lat, r.count * sizeof(*lat)))
 			return 1;
 	}

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cvmm/lib/clock.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/lib/parse.h"
 #include "dsm/dsm.h"
@@ -67,14 +68,6 @@ struct node {
 	volatile int stop;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int cmp_u64(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -94,7 +87,7 @@ static void on_failed(void *arg, unsigned peer, const char *why)
 	struct node *n = arg;
 
 	if (n->failed_peer < 0) {
-		n->t_failed = now_ns();
+		n->t_failed = clock_now_ns();
 		n->failed_peer = (int)peer;
 	}
 }
@@ -189,10 +182,10 @@ static int measure(struct node *n)
 	/* Page 0 is the warm-up fault; the others are timed. */
 	(void)*(volatile uint8_t *)n->mem;
 	for (unsigned p = 1; p <= o->pages; p++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = clock_now_ns();
 
 		(void)*(volatile uint8_t *)(n->mem + (size_t)p * DSM_PAGE_SIZE);
-		lat[p - 1] = now_ns() - t0;
+		lat[p - 1] = clock_now_ns() - t0;
 	}
 	pct(lat, o->pages, &fm, &fp);
 	printf("dsm-rdma-bench: transport %s, %u nodes, %u echoes, %u read faults\n", o->transport,
@@ -278,7 +271,7 @@ static int run_fail(struct opts *o)
 	}
 	if (node_start(&n))
 		return 1;
-	t_start = now_ns();
+	t_start = clock_now_ns();
 	res_counts(during);
 	printf("dsm-rdma-bench: node %u: verbs objects before start: pd %lu cq %lu qp %lu mr %lu; "
 	       "running: pd %lu cq %lu qp %lu mr %lu\n",
@@ -286,7 +279,7 @@ static int run_fail(struct opts *o)
 	       during[3]);
 	pthread_create(&th, NULL, traffic, &n);
 	deadline = t_start + (o->kill_after_ms + 3000ull) * 1000000ull;
-	while (n.failed_peer < 0 && now_ns() < deadline)
+	while (n.failed_peer < 0 && clock_now_ns() < deadline)
 		usleep(10000);
 	n.stop = 1;
 	pthread_join(th, NULL);

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cvmm/lib/clock.h"
 #include "cvmm/lib/log.h"
 #include "cvmm/lib/parse.h"
 #include "dsm/dsm.h"
@@ -92,14 +93,6 @@ struct node {
 	int failed_peer;
 	char fail_why[160];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -344,7 +337,7 @@ static void on_peer_failed(void *arg, unsigned peer, const char *why)
 static void *run_main(void *arg)
 {
 	struct node *n = arg;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 
 	for (unsigned i = 0; i < n->o->workers; i++)
 		pthread_create(&n->w[i].thread, NULL, worker_main, &n->w[i]);
@@ -352,7 +345,7 @@ static void *run_main(void *arg)
 		pthread_join(n->w[i].thread, NULL);
 		n->mismatches += n->w[i].mismatches;
 	}
-	n->work_s = (double)(now_ns() - t0) / 1e9;
+	n->work_s = (double)(clock_now_ns() - t0) / 1e9;
 	publish(n);
 	barrier(n, 0);
 	n->mismatches += verify(n);
@@ -467,7 +460,7 @@ static int run_node(const struct opts *o, unsigned self)
 	 * Watch from here: a worker waiting for a page of a dead peer blocks in
 	 * the kernel for good, so the verdict cannot come from joining it.
 	 */
-	deadline = now_ns() + (uint64_t)o->timeout_s * 1000000000ull;
+	deadline = clock_now_ns() + (uint64_t)o->timeout_s * 1000000000ull;
 	pthread_create(&run, NULL, run_main, &n);
 	for (;;) {
 		int peer = __atomic_load_n(&n.failed_peer, __ATOMIC_ACQUIRE);
@@ -483,7 +476,7 @@ static int run_node(const struct opts *o, unsigned self)
 		}
 		if (__atomic_load_n(&n.done, __ATOMIC_ACQUIRE))
 			break;
-		if (now_ns() > deadline) {
+		if (clock_now_ns() > deadline) {
 			fprintf(stderr, "dsm-stress: node %u: FAIL: not done after %u s\n", self,
 				o->timeout_s);
 			_exit(EXIT_TIMEOUT);
@@ -532,7 +525,7 @@ static int run_local(struct opts *o)
 {
 	pid_t pid[DSM_MAX_NODES];
 	int lfd[DSM_MAX_NODES], status[DSM_MAX_NODES];
-	uint64_t t_exit[DSM_MAX_NODES], t_kill = 0, t0 = now_ns();
+	uint64_t t_exit[DSM_MAX_NODES], t_kill = 0, t0 = clock_now_ns();
 	unsigned i, left;
 	int rc = EXIT_OK;
 
@@ -579,7 +572,7 @@ static int run_local(struct opts *o)
 	if (o->kill_node >= 0) {
 		usleep(o->kill_after_ms * 1000);
 		kill(pid[o->kill_node], SIGKILL);
-		t_kill = now_ns();
+		t_kill = clock_now_ns();
 		printf("dsm-stress: killed node %d after %u ms\n", o->kill_node, o->kill_after_ms);
 		fflush(stdout);
 	}
@@ -593,7 +586,7 @@ static int run_local(struct opts *o)
 			if (pid[i] != p)
 				continue;
 			status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			t_exit[i] = now_ns();
+			t_exit[i] = clock_now_ns();
 			left--;
 		}
 	}
@@ -615,7 +608,8 @@ static int run_local(struct opts *o)
 		if (status[i])
 			printf("dsm-stress: node %u exited with status %d\n", i, status[i]);
 	}
-	printf("dsm-stress: %s (%.1f s)\n", rc ? "FAIL" : "PASS", (double)(now_ns() - t0) / 1e9);
+	printf("dsm-stress: %s (%.1f s)\n", rc ? "FAIL" : "PASS",
+	       (double)(clock_now_ns() - t0) / 1e9);
 	for (i = 0; i < o->nnodes; i++)
 		free(o->addrs[i]);
 	free(o->addrs);
