@@ -14,26 +14,29 @@
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
 out=$CVMM_TOP/build/test-logs/sim/run-local.out
-mkdir -p "$(dirname "$out")"
+script=$CVMM_TOP/build/test-tmp/run-local.$$.sh
+mkdir -p "$(dirname "$out")" "$(dirname "$script")"
+trap 'rm -f "$script"' EXIT
 
 # Both runs in one emulated node; each run's stdout, stderr and status come
 # back on the node's stdout, every line tagged with the run and the stream.
 base="cvmm run --nodes 2 --cpus 2 --kernel $guest/bzImage --initrd $guest/initrd.cpio.gz --check"
 good="console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,locks cvmm.ops=${CVMM_RUN_LOCAL_OPS:-60}"
 bad="console=ttyS0 panic=-1 maxcpus=1"
-tagged() { # NAME COMMAND: runs it in the node; its lines come back as NAME-out/NAME-err
-	echo "t=\$(date +%s); $2 </dev/null >/tmp/$1.out 2>/tmp/$1.err; echo \"$1-status: \$?\";" \
-		"echo \"$1-secs: \$((\$(date +%s) - t))\";" \
-		"sed 's/^/$1-out: /' /tmp/$1.out; sed 's/^/$1-err: /' /tmp/$1.err;"
-}
+# (tests/sim/lib/watch-run.sh; a run still going after 400 s, or 150 s for
+# the failing one, also shows where every thread of every cvmm process is.)
+cat >"$script" <<SH
+. $CVMM_TOP/tests/sim/lib/watch-run.sh
+watch_run good 400 $base --stats --timeout 600 --append '$good'
+watch_run bad 150 $base --timeout 200 --append '$bad'
+SH
 # Both runs' limits together stay well inside the emulated node's, so that a
 # guest that hangs still shows its output: the nodes print where each vCPU
 # was and any page a vCPU waited for too long, and exit within 10 s of the
 # timeout even with a vCPU blocked on guest memory.
 start=$(date +%s)
 flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 1 --node-cpus 2 --node-mem 3G --kvm-amd npt=0 \
-	--timeout 1000 -- sh -c "$(tagged good "$base --stats --timeout 600 --append '$good'")
-		$(tagged bad "$base --timeout 200 --append '$bad'")" >"$out" 2>&1
+	--timeout 1000 -- sh "$script" >"$out" 2>&1
 rc=$?
 secs=$(($(date +%s) - start))
 
@@ -77,6 +80,7 @@ ok $? "one line says what was expected and what the guest showed: $(sed -n 's/^b
 if [ "$tap_failed" = 0 ]; then
 	tr -d '\r' <"$out" | grep -E "cvmm-guest: (init|online|done)|check:|stats:" | sed 's/^/# /'
 else
+	grep -E "^(good|bad)-dump: " "$out" | head -n 150 | sed 's/^/# /'
 	diag_file "$out" 80
 fi
 echo "# output: $out"

@@ -1,0 +1,51 @@
+# watch-run.sh - sourced by a script an emulated node runs (busybox sh).
+#
+#   watch_run NAME DUMP_AFTER COMMAND...
+#
+# Runs COMMAND (stdin /dev/null, stdout and stderr kept apart in
+# /tmp/NAME.out and /tmp/NAME.err), then prints "NAME-status: S",
+# "NAME-secs: N" and every line of the two outputs tagged "NAME-out: " and
+# "NAME-err: ". If COMMAND still runs after DUMP_AFTER seconds, it first
+# prints, tagged "NAME-dump: ", the outputs' last lines so far and, for every
+# cvmm process, each thread's state, wait channel and kernel stack: where a
+# run that hangs past its own timeouts is stuck, shown even if the emulated
+# node is then killed.
+
+watch_dump() {
+	echo "$1-dump: after $2 s"
+	{
+		tail -n 20 "/tmp/$1.out"
+		tail -n 40 "/tmp/$1.err"
+		for d in /proc/[0-9]*; do
+			grep -q cvmm "$d/cmdline" 2>/dev/null || continue
+			echo "process ${d#/proc/}: $(tr '\0' ' ' <"$d/cmdline")"
+			for t in "$d"/task/*; do
+				echo "  thread ${t##*/} $(cut -d' ' -f2-3 "$t/stat") wchan=$(cat "$t/wchan" 2>/dev/null)"
+				sed 's/^/    /' "$t/stack" 2>/dev/null | head -n 8
+			done
+		done
+	} | sed "s/^/$1-dump: /"
+}
+
+watch_run() {
+	name=$1 after=$2
+	shift 2
+	"$@" </dev/null >"/tmp/$name.out" 2>"/tmp/$name.err" &
+	run=$!
+	t0=$(date +%s) secs=0 dumped=0
+	while kill -0 $run 2>/dev/null; do
+		sleep 1
+		secs=$(($(date +%s) - t0))
+		if [ $dumped = 0 ] && [ $secs -ge "$after" ]; then
+			watch_dump "$name" $secs
+			dumped=1
+		fi
+	done
+	wait $run
+	rc=$?
+	secs=$(($(date +%s) - t0))
+	echo "$name-status: $rc"
+	echo "$name-secs: $secs"
+	sed "s/^/$name-out: /" "/tmp/$name.out"
+	sed "s/^/$name-err: /" "/tmp/$name.err"
+}
