@@ -331,8 +331,9 @@ enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s)
 	pthread_mutex_lock(&vm->vcpu_lock);
 	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
 		if (vcpu__join(&vm->vcpus[i], &grace)) {
-			pr_err("vCPU %u did not stop within %d s of the %s: it is blocked in "
-			       "KVM_RUN, most likely on a page of guest memory that never came",
+			pr_err("vCPU %u did not stop within %d s (the guest stops: %s): it is "
+			       "blocked in KVM_RUN, most likely on a page of guest memory that "
+			       "never came",
 			       i, VCPU_STOP_GRACE_S, vm_stop__name(vm__stop_reason(vm)));
 			vm->stuck_vcpu = (int)i;
 			break;

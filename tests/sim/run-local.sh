@@ -7,6 +7,12 @@
 # compares that with the VC and passes; the console carries the guest only,
 # node 1's output comes prefixed on stderr.
 #
+# A node that dies must end the VC on its own, never hang it: the same VC
+# again, and once CPU 1 is online, node 1's process is killed (SIGKILL) while
+# the workloads run. Node 0 must see it, say so and end, even with its vCPU
+# blocked on a page node 1 homed, before the launcher's 30 s grace for the
+# survivors runs out; cvmm run names node 1 and returns its status, 137.
+#
 # Then one failure path of --check end to end, cheap (a boot to init): the
 # same VC booted with maxcpus=1 and no `online` step shows 1 CPU of 2, and
 # cvmm run must exit with the wrong-CPU-count status, 11, saying so.
@@ -28,17 +34,43 @@ bad="console=ttyS0 panic=-1 maxcpus=1"
 cat >"$script" <<SH
 . $CVMM_TOP/tests/sim/lib/watch-run.sh
 watch_run good 400 $base --stats --timeout 600 --append '$good'
+(
+	i=0
+	until grep -q "cvmm-guest: online cpus=" /tmp/killed.out 2>/dev/null || [ \$i -ge 300 ]; do
+		sleep 1
+		i=\$((i + 1))
+	done
+	sleep 3
+	for d in /proc/[0-9]*; do # (busybox has no pkill)
+		tr '\\0' ' ' <\$d/cmdline 2>/dev/null | grep -q "node --vc .* --id 1 " || continue
+		kill -KILL \${d#/proc/} && echo "killed-at: \$(date +%s)"
+	done
+) &
+watch_run killed 200 $base --timeout 400 --append '$good'
 watch_run bad 150 $base --timeout 200 --append '$bad'
 SH
 # Both runs' limits together stay well inside the emulated node's, so that a
 # guest that hangs still shows its output: the nodes print where each vCPU
 # was and any page a vCPU waited for too long, and exit within 10 s of the
 # timeout even with a vCPU blocked on guest memory.
-start=$(date +%s)
-flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 1 --node-cpus 2 --node-mem 3G --kvm-amd npt=0 \
-	--timeout 1000 -- sh "$script" >"$out" 2>&1
-rc=$?
-secs=$(($(date +%s) - start))
+#
+# The emulated node itself (QEMU TCG running the node kernel, which runs
+# both nested guests) was seen to reset now and then under this load, its
+# QEMU exiting 0 with nothing on its console: an emulator failure, not
+# cvmm's. That case, and only that one, is run once more, and said.
+sim_run() {
+	start=$(date +%s)
+	flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 1 --node-cpus 2 --node-mem 3G --kvm-amd npt=0 \
+		--timeout 1400 -- sh "$script" >"$out" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+}
+sim_run
+if [ $rc = 125 ] && grep -q "node0 stopped unexpectedly (QEMU exit status 0)" "$out"; then
+	echo "# the emulated node reset after ${secs}s (QEMU exited 0; log below); running again"
+	diag_file "$out" 12
+	sim_run
+fi
 
 # The guest's console lines end in CR LF.
 has() { tr -d '\r' <"$out" | grep -qE "$1"; }
@@ -71,6 +103,14 @@ ok $? "both nodes ran on each other's memory: node 0 fetched $fetched0 pages, no
 recv1=$(num 'good-err: node1: cluster node1 interrupts local=[0-9]+ sent=[0-9]+ received=([0-9]+)')
 positive "$recv1"
 ok $? "interrupts crossed from node 0 to node 1 ($recv1 received)"
+
+killed_at=$(sed -n 's/^killed-at: //p' "$out")
+ended=$(sed -n 's/^killed-end: //p' "$out")
+[ -n "$killed_at" ] && [ -n "$ended" ] && [ $((ended - killed_at)) -le 25 ] &&
+	[ "$(status killed)" = 137 ] && has "^killed-err: cvmm run: error: node1 was killed by signal 9"
+ok $? "node 1 killed while the guest ran: cvmm run ended $([ -n "$ended" ] && [ -n "$killed_at" ] && echo $((ended - killed_at)))s later, status $(status killed) (137), naming node 1"
+has "^killed-err: cvmm node: .*node1 failed: "
+ok $? "node 0 saw node 1 fail and said so: $(tr -d '\r' <"$out" | sed -n 's/^killed-err: \(cvmm node: .*node1 failed: .*\)/\1/p' | head -n 1)"
 
 [ "$(status bad)" = 11 ]
 ok $? "--check, maxcpus=1 without the online step: exit 11, wrong CPU count (status $(status bad), $(sed -n 's/^bad-secs: //p' "$out")s)"
