@@ -35,7 +35,8 @@ mon=/tmp/cvmm-node.mon
 cvmm node --vc "$1" --id "$id" --monitor $mon --timeout 1100 &
 pid=$!
 if [ "$id" = 0 ]; then
-	nc -l -p 7602 >/dev/null &
+	# (busybox nc -l with stdin at EOF may stop before the stream: keep it open)
+	sleep 3000 | nc -l -p 7602 >/dev/null &
 	for k in 1 2 3; do
 		wait_for 900 placement '^vcpu 1 node 0$' || break
 		sleep 1
