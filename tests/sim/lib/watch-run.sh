@@ -4,7 +4,7 @@
 #
 # Runs COMMAND (stdin /dev/null, stdout and stderr kept apart in
 # /tmp/NAME.out and /tmp/NAME.err), then prints "NAME-status: S",
-# "NAME-secs: N" and every line of the two outputs tagged "NAME-out: " and
+# "NAME-secs: N", "NAME-end: EPOCH-SECONDS" and every line of the two outputs tagged "NAME-out: " and
 # "NAME-err: ". If COMMAND still runs after DUMP_AFTER seconds, it first
 # prints, tagged "NAME-dump: ", the outputs' last lines so far and, for every
 # cvmm process, each thread's state, wait channel and kernel stack: where a
@@ -46,6 +46,7 @@ watch_run() {
 	secs=$(($(date +%s) - t0))
 	echo "$name-status: $rc"
 	echo "$name-secs: $secs"
+	echo "$name-end: $(date +%s)"
 	sed "s/^/$name-out: /" "/tmp/$name.out"
 	sed "s/^/$name-err: /" "/tmp/$name.err"
 }
