@@ -4,12 +4,12 @@
 #
 # Runs COMMAND (stdin /dev/null, stdout and stderr kept apart in
 # /tmp/NAME.out and /tmp/NAME.err), then prints "NAME-status: S",
-# "NAME-secs: N", "NAME-end: EPOCH-SECONDS" and every line of the two outputs tagged "NAME-out: " and
-# "NAME-err: ". If COMMAND still runs after DUMP_AFTER seconds, it first
-# prints, tagged "NAME-dump: ", the outputs' last lines so far and, for every
-# cvmm process, each thread's state, wait channel and kernel stack: where a
-# run that hangs past its own timeouts is stuck, shown even if the emulated
-# node is then killed.
+# "NAME-secs: N", "NAME-end: EPOCH-SECONDS" and every line of the two
+# outputs tagged "NAME-out: " and "NAME-err: ". If COMMAND still runs
+# after DUMP_AFTER seconds, it first prints, tagged "NAME-dump: ", the
+# outputs' last lines so far and, for every cvmm process, each thread's
+# state, wait channel and kernel stack: where a run that hangs past its own
+# timeouts is stuck, shown even if the emulated node is then killed.
 
 watch_dump() {
 	echo "$1-dump: after $2 s"
