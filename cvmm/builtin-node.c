@@ -72,6 +72,12 @@ static void usage(FILE *f)
 
 enum { NODE_PEER_FAILED = RUN_PEER_FAILED };
 
+/*
+ * A memory node's wait for the others beyond --timeout: their own stop at
+ * the same --timeout, bounded by the vCPUs' (10 s) and the DSM's (30 s).
+ */
+#define MEMORY_NODE_GRACE_S 45
+
 /* On the DSM's thread: a peer is gone, so this node's guest cannot go on. */
 static void on_peer_failed(void *arg, unsigned peer, const char *why)
 {
@@ -312,8 +318,12 @@ static int run_memory_node(struct node *n, unsigned int timeout_s)
 	}
 	pr_info("node%u: homing %s of guest memory, serving until the other nodes leave", n->id,
 		format_size(n->vc.node[n->id].mem, sz, sizeof(sz)));
-	/* This node runs no vCPU, so it needs nothing: leave now, serve until all have. */
-	ret = dsm_finish(n, timeout_s ? timeout_s * 1000 : UINT_MAX, false);
+	/*
+	 * This node runs no vCPU, so it needs nothing: leave now, serve until
+	 * all have. The others stop at the same --timeout and then still need
+	 * their orderly stop: they get MEMORY_NODE_GRACE_S more.
+	 */
+	ret = dsm_finish(n, timeout_s ? (timeout_s + MEMORY_NODE_GRACE_S) * 1000 : UINT_MAX, false);
 	guest_mem__exit(&mem);
 	return ret;
 }
