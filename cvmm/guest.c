@@ -131,14 +131,14 @@ run:
 	stop = kvm__vm_run(&vm, o->timeout);
 	if (raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-	if (vm.stuck_vcpu >= 0) {
+	if (vm.vcpu_stuck) {
 		/*
 		 * Its thread still uses the VM: nothing can be torn down. The
 		 * status still says why the guest stopped; other nodes see
 		 * this one fail.
 		 */
-		pr_err("guest stopped: %s; exiting without an orderly stop (vCPU %d stuck)",
-		       vm_stop__name(stop), vm.stuck_vcpu);
+		pr_err("guest stopped: %s; exiting without an orderly stop (a vCPU is stuck)",
+		       vm_stop__name(stop));
 		fflush(NULL);
 		_exit((unsigned int)stop < sizeof(status_of_stop) / sizeof(status_of_stop[0])
 			      ? status_of_stop[stop]

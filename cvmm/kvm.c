@@ -328,18 +328,26 @@ enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s)
 	 */
 	clock_gettime(CLOCK_REALTIME, &grace);
 	grace.tv_sec += VCPU_STOP_GRACE_S;
-	pthread_mutex_lock(&vm->vcpu_lock);
-	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
-		if (vcpu__join(&vm->vcpus[i], &grace)) {
-			pr_err("vCPU %u did not stop within %d s (the guest stops: %s): it is "
-			       "blocked in KVM_RUN, most likely on a page of guest memory that "
-			       "never came",
-			       i, VCPU_STOP_GRACE_S, vm_stop__name(vm__stop_reason(vm)));
-			vm->stuck_vcpu = (int)i;
-			break;
+	/* A pause (a vCPU move) holds the lock while it waits for its vCPU: the same. */
+	if (pthread_mutex_timedlock(&vm->vcpu_lock, &grace)) {
+		pr_err("a vCPU being paused did not stop within %d s (the guest stops: %s): it "
+		       "is blocked in KVM_RUN, most likely on a page of guest memory that never "
+		       "came",
+		       VCPU_STOP_GRACE_S, vm_stop__name(vm__stop_reason(vm)));
+		vm->vcpu_stuck = true;
+	} else {
+		for (unsigned int i = 0; i < vm->nr_cpus && !vm->vcpu_stuck; i++) {
+			if (vcpu__join(&vm->vcpus[i], &grace)) {
+				pr_err("vCPU %u did not stop within %d s (the guest stops: %s): it "
+				       "is "
+				       "blocked in KVM_RUN, most likely on a page of guest memory "
+				       "that never came",
+				       i, VCPU_STOP_GRACE_S, vm_stop__name(vm__stop_reason(vm)));
+				vm->vcpu_stuck = true;
+			}
 		}
+		pthread_mutex_unlock(&vm->vcpu_lock);
 	}
-	pthread_mutex_unlock(&vm->vcpu_lock);
 
 	if (sigfd >= 0)
 		close(sigfd);

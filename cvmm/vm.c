@@ -32,7 +32,6 @@ void vm__init_struct(struct vm *vm)
 	vm->console_in = -1;
 	vm->console_out = -1;
 	vm->stop_event = -1;
-	vm->stuck_vcpu = -1;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->dev_lock, NULL);

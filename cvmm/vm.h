@@ -128,7 +128,7 @@ struct vm {
 
 	_Atomic int stop_reason; /* enum vm_stop; the first reason wins */
 	int stop_event;		 /* eventfd, written once on stop; -1 if none */
-	int stuck_vcpu;		 /* a vCPU that did not stop (kvm__vm_run), or -1 */
+	bool vcpu_stuck;	 /* a vCPU thread did not stop (kvm__vm_run) */
 };
 
 /* Initialises the parts of struct vm that need no KVM (buses, lock, fds). */
