@@ -356,10 +356,15 @@ int ctl_cmd_vc_status(struct ctl *c, const struct ctl_args *a)
 	return ret;
 }
 
+/* Requests in a row that may fail (the agent unreachable) before vc console gives up. */
+#define CONSOLE_RETRIES 5
+
 /*
  * Follows the I/O node's output (the guest console and cvmm node's messages)
  * until that node's process has ended and everything it wrote is shown.
- * Read-only: input to the guest is not forwarded yet.
+ * Read-only: input to the guest is not forwarded yet. A request that fails
+ * is tried again, from the same offset, a second later: a console followed
+ * for hours must not end on one lost connection.
  */
 int ctl_cmd_vc_console(struct ctl *c, const struct ctl_args *a)
 {
@@ -367,7 +372,7 @@ int ctl_cmd_vc_console(struct ctl *c, const struct ctl_args *a)
 	const struct ctl_node *ag;
 	struct ctl_vc v;
 	char target[128], err[512];
-	int ret = CTL_OK;
+	int ret = CTL_OK, failed = 0;
 
 	if (ctl_vc_load(c, a->pos[0], &v))
 		return CTL_FAILED;
@@ -380,10 +385,16 @@ int ctl_cmd_vc_console(struct ctl *c, const struct ctl_args *a)
 			 off);
 		if (ctl_request(&c->key, ag->addr, "GET", target, NULL, CTL_TIMEOUT_S, &r, err,
 				sizeof(err))) {
-			pr_err("node%u (%s): %s", v.vc.io_node, ag->name, err);
+			if (++failed < CONSOLE_RETRIES) {
+				sleep(1);
+				continue;
+			}
+			pr_err("node%u (%s): %s (%d tries in a row)", v.vc.io_node, ag->name, err,
+			       failed);
 			ret = CTL_FAILED;
 			break;
 		}
+		failed = 0;
 		if (r.status != 200) {
 			pr_err("node%u (%s), the I/O node: %s", v.vc.io_node, ag->name,
 			       r.status == 404 ? "VC not started there (cvmmctl vc start)"

@@ -379,4 +379,11 @@ kill -TERM "${agent_pids[0]}"
 wait "${agent_pids[0]}"
 ok $? "an agent stops cleanly on SIGTERM"
 
+# The I/O node's agent is gone: vc console tries again, then says so.
+start=$(date +%s)
+ctl vc console t1 >"$work/out" 2>&1
+rc=$? secs=$(($(date +%s) - start))
+ok $([ $rc = 1 ] && [ $secs -ge 4 ] && grep -q "node0 (a): .*(5 tries in a row)" "$work/out"; echo $?) \
+	"vc console with its agent gone retries for 4 s, then fails naming the node (status $rc, ${secs}s)"
+
 tap_done
