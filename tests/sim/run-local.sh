@@ -24,8 +24,9 @@ script=$CVMM_TOP/build/test-tmp/run-local.$$.sh
 mkdir -p "$(dirname "$out")" "$(dirname "$script")"
 trap 'rm -f "$script"' EXIT
 
-# Both runs in one emulated node; each run's stdout, stderr and status come
-# back on the node's stdout, every line tagged with the run and the stream.
+# The three runs in one emulated node; each run's stdout, stderr and status
+# come back on the node's stdout, every line tagged with the run and the
+# stream.
 base="cvmm run --nodes 2 --cpus 2 --kernel $guest/bzImage --initrd $guest/initrd.cpio.gz --check"
 good="console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,locks cvmm.ops=${CVMM_RUN_LOCAL_OPS:-60}"
 bad="console=ttyS0 panic=-1 maxcpus=1"
@@ -52,7 +53,7 @@ watch_run killed 200 $base --timeout 300 --append '$good'
 kill \$killer 2>/dev/null
 watch_run bad 100 $base --timeout 150 --append '$bad'
 SH
-# Both runs' limits together stay well inside the emulated node's, so that a
+# The runs' limits together stay well inside the emulated node's, so that a
 # guest that hangs still shows its output: the nodes print where each vCPU
 # was and any page a vCPU waited for too long, and exit within 10 s of the
 # timeout even with a vCPU blocked on guest memory.
@@ -62,7 +63,8 @@ SH
 # QEMU exiting 0 with nothing on its console, and to stop answering: the
 # emulator fails, not cvmm. Those two cases, and only those, are run once
 # more, and said: a reset, and a timeout without even the watchdog's dump
-# (a node that still ran would have printed it after 300 s).
+# (a node that still ran would have printed one, 300 s into the first run at
+# the latest).
 sim_run() {
 	start=$(date +%s)
 	flock /tmp/cvmm-sim.lock "$cvmm" sim --nodes 1 --node-cpus 2 --node-mem 3G --kvm-amd npt=0 \
