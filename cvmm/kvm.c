@@ -293,6 +293,15 @@ static void serve(struct vm *vm, int sigfd, unsigned int timeout_s)
 	}
 }
 
+/* `who` did not leave KVM_RUN within the stop's grace: said once, and the VM marked. */
+static void report_stuck(struct vm *vm, const char *who)
+{
+	pr_err("%s did not stop within %d s (the guest stops: %s): it is blocked in KVM_RUN, "
+	       "most likely on a page of guest memory that never came",
+	       who, VCPU_STOP_GRACE_S, vm_stop__name(vm__stop_reason(vm)));
+	vm->vcpu_stuck = true;
+}
+
 enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s)
 {
 	struct sigaction sa = { .sa_handler = on_kick }; /* no SA_RESTART */
@@ -330,20 +339,14 @@ enum vm_stop kvm__vm_run(struct vm *vm, unsigned int timeout_s)
 	grace.tv_sec += VCPU_STOP_GRACE_S;
 	/* A pause (a vCPU move) holds the lock while it waits for its vCPU: the same. */
 	if (pthread_mutex_timedlock(&vm->vcpu_lock, &grace)) {
-		pr_err("a vCPU being paused did not stop within %d s (the guest stops: %s): it "
-		       "is blocked in KVM_RUN, most likely on a page of guest memory that never "
-		       "came",
-		       VCPU_STOP_GRACE_S, vm_stop__name(vm__stop_reason(vm)));
-		vm->vcpu_stuck = true;
+		report_stuck(vm, "a vCPU being paused");
 	} else {
 		for (unsigned int i = 0; i < vm->nr_cpus && !vm->vcpu_stuck; i++) {
 			if (vcpu__join(&vm->vcpus[i], &grace)) {
-				pr_err("vCPU %u did not stop within %d s (the guest stops: %s): it "
-				       "is "
-				       "blocked in KVM_RUN, most likely on a page of guest memory "
-				       "that never came",
-				       i, VCPU_STOP_GRACE_S, vm_stop__name(vm__stop_reason(vm)));
-				vm->vcpu_stuck = true;
+				char who[32];
+
+				snprintf(who, sizeof(who), "vCPU %u", i);
+				report_stuck(vm, who);
 			}
 		}
 		pthread_mutex_unlock(&vm->vcpu_lock);

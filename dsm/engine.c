@@ -115,19 +115,19 @@ static unsigned lat_bucket(uint64_t ns)
 /* A page this node waited for is now mapped as needed: account the latency. */
 static void engine_resolved(struct dsm *d, uint64_t page)
 {
-	uint64_t t = d->t_fault[page];
+	uint64_t t = d->t_fault[page], now;
 
 	if (!t)
 		return;
-	dsm_hold_mapped(&d->hold, page, dsm_now_ns());
+	now = dsm_now_ns();
+	dsm_hold_mapped(&d->hold, page, now);
 	d->t_fault[page] = 0;
 	if (d->stuck_reported[page]) {
 		d->stuck_reported[page] = false;
 		pr_err("dsm: node %u: page %llu came after %llu ms", d->cfg.node,
-		       (unsigned long long)page,
-		       (unsigned long long)((dsm_now_ns() - t) / 1000000));
+		       (unsigned long long)page, (unsigned long long)((now - t) / 1000000));
 	}
-	stat_add(&d->st.lat_hist[d->fault_kind[page]][lat_bucket(dsm_now_ns() - t)], 1);
+	stat_add(&d->st.lat_hist[d->fault_kind[page]][lat_bucket(now - t)], 1);
 }
 
 /*

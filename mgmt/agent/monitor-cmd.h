@@ -5,7 +5,8 @@
  * the node's monitor socket takes. Pure: no I/O.
  *
  *   placement | checksum | leave NODE [verify] | node-join NODE |
- *   node-leave NODE | node-leave-keep NODE | status SEQ | vcpu-move VCPU NODE | rtt NODE [COUNT]
+ *   node-leave NODE | node-leave-keep NODE | status SEQ |
+ *   vcpu-move VCPU NODE | rtt NODE [COUNT]
  *
  * (status SEQ reads the guest's acknowledgement of a node-join,
  * node-leave or node-leave-keep, whose answer is "ok seq SEQ".)
