@@ -15,7 +15,7 @@ CVMM_MAIN_SRCS := cvmm/main.c
 CVMM_CORE_SRCS := cvmm/mem.c cvmm/bus.c cvmm/vm.c cvmm/exit.c cvmm/hypercall.c
 CVMM_X86_SRCS := cvmm/x86/acpi.c cvmm/x86/bios.c cvmm/x86/boot.c cvmm/x86/cpuid.c cvmm/x86/exit.c \
 	cvmm/x86/vcpu_state.c
-CVMM_SRCS := cvmm/cluster.c cvmm/cluster-msg.c cvmm/cluster-monitor.c cvmm/cluster-pause.c cvmm/vcpu-move.c cvmm/node-leave.c cvmm/builtin-run.c cvmm/builtin-monitor.c cvmm/monitor.c cvmm/numa.c cvmm/builtin-node.c cvmm/stats-file.c cvmm/stats-writer.c cvmm/guest.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
+CVMM_SRCS := cvmm/cluster.c cvmm/cluster-msg.c cvmm/cluster-monitor.c cvmm/cluster-pause.c cvmm/vcpu-move.c cvmm/node-leave.c cvmm/node-rehome.c cvmm/builtin-run.c cvmm/builtin-monitor.c cvmm/monitor.c cvmm/numa.c cvmm/builtin-node.c cvmm/stats-file.c cvmm/stats-writer.c cvmm/guest.c cvmm/kvm.c cvmm/vcpu.c cvmm/devices.c cvmm/x86/arch.c \
 	$(CVMM_CORE_SRCS) $(CVMM_X86_SRCS)
 CVMM_LIBS :=
 

@@ -44,8 +44,9 @@ struct node {
 	struct vc vc;
 	unsigned int id;
 	struct dsm *dsm;
-	struct vm *vm;		 /* the VM this node runs, or NULL */
-	struct cluster *cluster; /* its link to the other nodes' VMs, or NULL */
+	struct vm *vm;				/* the VM this node runs, or NULL */
+	struct cluster *cluster;		/* its link to the other nodes' VMs, or NULL */
+	struct cluster_range mem[VC_MAX_NODES]; /* each node's NUMA memory, for the cluster */
 	struct numa_topology numa;
 	char addr_store[VC_MAX_NODES][96];
 	const char *addrs[VC_MAX_NODES];
@@ -253,9 +254,12 @@ static int attach(struct vm *vm, void *arg)
 		.ncpus = n->vc.ncpus,
 		.cpu_node = n->vc.cpu_node,
 		.absent = n->vc.later_mask & ~(1ull << n->id),
+		.mem = n->mem,
 	};
 	int ret;
 
+	for (unsigned int i = 0; i < n->vc.nnodes; i++)
+		n->mem[i] = (struct cluster_range){ n->vc.node[i].mem_start, n->vc.node[i].mem };
 	ret = cluster__create(&cc, vm, &n->cluster);
 	if (ret) {
 		pr_err("node%u: %s", n->id, strerror(-ret));

@@ -10,7 +10,17 @@
  *                         answer), the unit of the move's downtime
  *   checksum           -> "ok checksum HEX pages N paused_ms P": every vCPU
  *                         paused, the checksum of all guest memory
- *                         (dsm_checksum), every vCPU resumed
+ *                         (dsm_checksum), every vCPU resumed (under this
+ *                         node's `pause`: paused already, and kept so)
+ *   pause              -> "ok paused_ms P": every vCPU of every node paused,
+ *                         and kept so until `resume` here; meanwhile a
+ *                         checksum or a leave on any node waits for it
+ *   resume             -> "ok": undoes this node's `pause`
+ *   rehome NODE [verify] -> "progress pages D/T R/s" lines, then "ok rehomed
+ *                         to nodeN pages P pushed X zero Z rehome_ms H
+ *                         paused_ms Q [checksum S/N before S/N after]": NODE,
+ *                         which joined, homes its NUMA node's memory now
+ *                         (run on the node that homed it meanwhile)
  *   leave NODE [verify] -> "progress pages D/T R/s" lines, then "ok left to
  *                         nodeN vcpus V pages P pushed X zero Z handover_ms H
  *                         paused_ms Q max_move_us M [checksum S/N before S/N
@@ -67,6 +77,10 @@ static void move(struct cluster *c, unsigned long vcpu, unsigned long to, char *
 		snprintf(out, len, "error node%lu has no VM to run a vCPU\n", to);
 	else if (ret == -EBUSY)
 		snprintf(out, len, "error another vCPU move from this node is under way\n");
+	else if (ret == -EAGAIN)
+		snprintf(out, len,
+			 "error the guest is paused (a hand-over, a checksum or a "
+			 "monitor's pause): try again\n");
 	else if (ret)
 		snprintf(out, len, "error %s\n", strerror(-ret));
 	else
@@ -107,25 +121,68 @@ static void rtt(struct cluster *c, unsigned long to, unsigned long count, char *
 	free(ns);
 }
 
+/* The error line of a failed cluster__pause_all(). */
+static void pause_error(int ret, char *out, size_t len)
+{
+	if (ret == -EBUSY)
+		snprintf(out, len,
+			 "error another pause (a hand-over, a checksum or a monitor's "
+			 "pause) still holds the guest\n");
+	else
+		snprintf(out, len, "error pausing every vCPU: %s\n", strerror(-ret));
+}
+
+/* Under this node's own `pause`, the guest is paused already. */
 static void checksum(struct cluster *c, char *out, size_t len)
 {
 	uint64_t t0 = clock_now_ns(), sum = 0, pages = 0;
-	int ret = cluster__pause_all(c, 15000);
+	int ret = c->monitor_paused ? 0 : cluster__pause_all(c, 15000);
 
 	if (ret) {
-		snprintf(out, len, "error pausing every vCPU: %s\n", strerror(-ret));
+		pause_error(ret, out, len);
 		return;
 	}
 	ret = dsm_quiesce(c->dsm, 30000);
 	if (!ret)
 		ret = dsm_checksum(c->dsm, &sum, &pages);
-	cluster__resume_all(c);
+	if (!c->monitor_paused)
+		cluster__resume_all(c);
 	if (ret)
 		snprintf(out, len, "error checksum: %s\n", strerror(-ret));
 	else
 		snprintf(out, len, "ok checksum %016llx pages %llu paused_ms %llu\n",
 			 (unsigned long long)sum, (unsigned long long)pages,
 			 (unsigned long long)(clock_now_ns() - t0) / 1000000);
+}
+
+/* Held from `pause` to `resume`: nothing else of this node's uses it. */
+static void pause_cmd(struct cluster *c, char *out, size_t len)
+{
+	uint64_t t0 = clock_now_ns();
+	int ret;
+
+	if (c->monitor_paused) {
+		snprintf(out, len, "error already paused from this node\n");
+		return;
+	}
+	ret = cluster__pause_all(c, 15000);
+	if (ret)
+		pause_error(ret, out, len);
+	else
+		snprintf(out, len, "ok paused_ms %llu\n",
+			 (unsigned long long)(clock_now_ns() - t0) / 1000000);
+	c->monitor_paused = !ret;
+}
+
+static void resume_cmd(struct cluster *c, char *out, size_t len)
+{
+	if (!c->monitor_paused) {
+		snprintf(out, len, "error not paused from this node\n");
+		return;
+	}
+	cluster__resume_all(c);
+	c->monitor_paused = false;
+	snprintf(out, len, "ok\n");
 }
 
 struct progress_out {
@@ -147,16 +204,33 @@ static void progress_line(void *arg, uint64_t done, uint64_t total)
 	(void)!write_full(p->fd, line, (size_t)n);
 }
 
+/* " checksum S/N before S/N after" after the answer in out, and its newline. */
+static void add_sums(char *out, size_t len, bool verify, uint64_t s0, uint64_t p0, uint64_t s1,
+		     uint64_t p1)
+{
+	size_t n = strlen(out);
+
+	if (verify && n < len)
+		snprintf(out + n, len - n, " checksum %016llx/%llu before %016llx/%llu after",
+			 (unsigned long long)s0, (unsigned long long)p0, (unsigned long long)s1,
+			 (unsigned long long)p1);
+	if (strlen(out) + 1 < len)
+		strcat(out, "\n");
+}
+
 static void leave(struct cluster *c, unsigned long to, bool verify, char *out, size_t len,
 		  int client)
 {
 	struct progress_out p = { .fd = client, .t0 = clock_now_ns() };
 	struct cluster_leave_stats st = { .verify = verify };
-	size_t n;
 	int ret;
 
 	if (to >= c->cfg.nnodes || to == c->cfg.node) {
 		snprintf(out, len, "error no other node%lu to leave to\n", to);
+		return;
+	}
+	if (c->monitor_paused) {
+		snprintf(out, len, "error paused from this node: resume first\n");
 		return;
 	}
 	ret = cluster__leave(c, (unsigned int)to, progress_line, &p, &st);
@@ -169,25 +243,53 @@ static void leave(struct cluster *c, unsigned long to, bool verify, char *out, s
 		snprintf(out, len, "error leaving: %s\n", strerror(-ret));
 	if (ret)
 		return;
-	n = (size_t)snprintf(
-		out, len,
-		"ok left to node%lu vcpus %u pages %llu pushed %llu zero %llu handover_ms %llu "
-		"paused_ms %llu max_move_us %llu",
-		to, st.vcpus, (unsigned long long)st.pages, (unsigned long long)st.pushed,
-		(unsigned long long)st.zero, (unsigned long long)st.handover_ns / 1000000,
-		(unsigned long long)st.paused_ns / 1000000,
-		(unsigned long long)st.max_move_ns / 1000);
-	if (verify && n < len)
-		snprintf(out + n, len - n, " checksum %016llx/%llu before %016llx/%llu after",
-			 (unsigned long long)st.sum_before, (unsigned long long)st.pages_before,
-			 (unsigned long long)st.sum_after, (unsigned long long)st.pages_after);
-	if (strlen(out) + 1 < len)
-		strcat(out, "\n");
+	snprintf(out, len,
+		 "ok left to node%lu vcpus %u pages %llu pushed %llu zero %llu handover_ms %llu "
+		 "paused_ms %llu max_move_us %llu",
+		 to, st.vcpus, (unsigned long long)st.pages, (unsigned long long)st.pushed,
+		 (unsigned long long)st.zero, (unsigned long long)st.handover_ns / 1000000,
+		 (unsigned long long)st.paused_ns / 1000000,
+		 (unsigned long long)st.max_move_ns / 1000);
+	add_sums(out, len, verify, st.sum_before, st.pages_before, st.sum_after, st.pages_after);
+}
+
+static void rehome(struct cluster *c, unsigned long to, bool verify, char *out, size_t len,
+		   int client)
+{
+	struct progress_out p = { .fd = client, .t0 = clock_now_ns() };
+	struct cluster_rehome_stats st = { .verify = verify };
+	int ret;
+
+	if (to >= c->cfg.nnodes || to == c->cfg.node) {
+		snprintf(out, len, "error no other node%lu to give homes to\n", to);
+		return;
+	}
+	if (c->monitor_paused) {
+		snprintf(out, len, "error paused from this node: resume first\n");
+		return;
+	}
+	ret = cluster__rehome(c, (unsigned int)to, progress_line, &p, &st);
+	if (ret == -ENOTCONN)
+		snprintf(out, len, "error node%lu has not joined the virtual computer\n", to);
+	else if (ret == -EBUSY)
+		pause_error(ret, out, len);
+	else if (ret)
+		snprintf(out, len, "error giving node%lu its homes: %s\n", to, strerror(-ret));
+	if (ret)
+		return;
+	snprintf(out, len,
+		 "ok rehomed to node%lu pages %llu pushed %llu zero %llu rehome_ms %llu "
+		 "paused_ms %llu",
+		 to, (unsigned long long)st.pages, (unsigned long long)st.pushed,
+		 (unsigned long long)st.zero, (unsigned long long)st.rehome_ns / 1000000,
+		 (unsigned long long)st.paused_ns / 1000000);
+	add_sums(out, len, verify, st.sum_before, st.pages_before, st.sum_after, st.pages_after);
 }
 
 bool cluster_command(struct vm *vm, const char *line, char *out, size_t len, int client)
 {
-	static const char *const names[] = { "placement", "vcpu-move", "rtt", "checksum", "leave" };
+	static const char *const names[] = { "placement", "vcpu-move", "rtt",	 "checksum",
+					     "pause",	  "resume",    "rehome", "leave" };
 	struct cluster *c = vm->cluster_priv;
 	char cmd[32] = "", a1[32] = "", a2[32] = "";
 	int fields = sscanf(line, "%31s %31s %31s", cmd, a1, a2);
@@ -199,7 +301,7 @@ bool cluster_command(struct vm *vm, const char *line, char *out, size_t len, int
 	if (!known)
 		return false;
 	if ((fields >= 2 && parse_uint(a1, 0, 255, &x)) ||
-	    (fields == 3 && strcmp(cmd, "leave") &&
+	    (fields == 3 && strcmp(cmd, "leave") && strcmp(cmd, "rehome") &&
 	     parse_uint(a2, !strcmp(cmd, "rtt"), strcmp(cmd, "rtt") ? 255 : RTT_MAX, &y))) {
 		snprintf(out, len, "error bad number in '%s'\n", line);
 		return true;
@@ -212,11 +314,18 @@ bool cluster_command(struct vm *vm, const char *line, char *out, size_t len, int
 		rtt(c, x, y, out, len);
 	else if (!strcmp(cmd, "checksum") && fields == 1)
 		checksum(c, out, len);
+	else if (!strcmp(cmd, "pause") && fields == 1)
+		pause_cmd(c, out, len);
+	else if (!strcmp(cmd, "resume") && fields == 1)
+		resume_cmd(c, out, len);
+	else if (!strcmp(cmd, "rehome") && fields >= 2 && (fields == 2 || !strcmp(a2, "verify")))
+		rehome(c, x, fields == 3, out, len, client);
 	else if (!strcmp(cmd, "leave") && fields >= 2 && (fields == 2 || !strcmp(a2, "verify")))
 		leave(c, x, fields == 3, out, len, client);
 	else
-		snprintf(out, len,
-			 "error usage: placement | vcpu-move VCPU NODE | rtt NODE [COUNT] | "
-			 "checksum | leave NODE [verify]\n");
+		snprintf(
+			out, len,
+			"error usage: placement | vcpu-move VCPU NODE | rtt NODE [COUNT] | "
+			"checksum | pause | resume | rehome NODE [verify] | leave NODE [verify]\n");
 	return true;
 }

@@ -8,40 +8,96 @@
  * undoes it. A node hears PAUSE and RESUME on the DSM thread, which must
  * not wait for a vCPU (a vCPU may be waiting for a page the DSM thread
  * serves), so a worker thread does the pausing and answers.
+ *
+ * One pause holds the guest at a time. A node held by another coordinator
+ * answers PAUSE with -EBUSY, and RESUME only undoes the pause of the node
+ * that sends it: a checksum asked for during a hand-over waits for it (the
+ * coordinator tries again until its timeout) instead of resuming the
+ * vCPUs in the middle of it. Two coordinators that start at once both meet
+ * -EBUSY somewhere, undo, and try again after a wait that differs by node.
+ * While a pause holds, no vCPU moves, and one that arrives waits for the
+ * resume.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cvmm/cluster-priv.h"
 #include "cvmm/kvm.h"
+#include "cvmm/lib/clock.h"
 #include "cvmm/lib/log.h"
+#include "dsm/dsm.h"
 
-#define CHECK_MS 200
+#define RETRY_MS	   100 /* after -EBUSY, plus 50 ms per node id */
+#define PAUSE_TIMEOUT_MS   15000
+#define QUIESCE_TIMEOUT_MS 30000
 
-/* Pauses this node's running vCPUs; remembers which. 0 or the first -errno. */
-static int pause_local(struct cluster *c, struct vm *vm)
+/* `from`'s pause holds this node's vCPUs (once). 0, -EBUSY or the first -errno. */
+static int hold(struct cluster *c, struct vm *vm, unsigned int from)
 {
+	struct pauser *pz = &c->pz;
 	int ret = 0;
 
-	for (unsigned int i = 0; i < c->cfg.ncpus; i++) {
-		if (!vm->vcpus[i].started || c->pz.paused[i])
-			continue;
-		ret = vcpu__pause(&vm->vcpus[i]) ?: ret;
-		c->pz.paused[i] = true;
+	pthread_mutex_lock(&pz->hold_lock);
+	if (pz->held && pz->holder != from) {
+		ret = -EBUSY;
+	} else if (!pz->held) {
+		pz->held = true;
+		pz->holder = from;
+		for (unsigned int i = 0; i < c->cfg.ncpus; i++) {
+			if (!vm->vcpus[i].started)
+				continue;
+			ret = vcpu__pause(&vm->vcpus[i]) ?: ret;
+			pz->paused[i] = true;
+		}
 	}
+	pthread_mutex_unlock(&pz->hold_lock);
 	return ret;
 }
 
-static void resume_local(struct cluster *c, struct vm *vm)
+/* `from`'s pause no longer holds: the vCPUs it stopped here run again. */
+static void release(struct cluster *c, struct vm *vm, unsigned int from)
 {
-	for (unsigned int i = 0; i < c->cfg.ncpus; i++) {
-		if (!c->pz.paused[i])
-			continue;
-		c->pz.paused[i] = false;
-		vcpu__resume(&vm->vcpus[i]); /* -ECANCELED: the VM stops anyway */
+	struct pauser *pz = &c->pz;
+
+	pthread_mutex_lock(&pz->hold_lock);
+	if (pz->held && pz->holder == from) {
+		pz->held = false;
+		for (unsigned int i = 0; i < c->cfg.ncpus; i++) {
+			if (!pz->paused[i])
+				continue;
+			pz->paused[i] = false;
+			vcpu__resume(&vm->vcpus[i]); /* -ECANCELED: the VM stops anyway */
+		}
 	}
+	pthread_mutex_unlock(&pz->hold_lock);
+}
+
+int cluster_pause_for_move(struct cluster *c, struct vm *vm, unsigned int vcpu)
+{
+	struct pauser *pz = &c->pz;
+	int ret;
+
+	pthread_mutex_lock(&pz->hold_lock);
+	ret = pz->held ? -EAGAIN : vcpu__pause(&vm->vcpus[vcpu]);
+	pthread_mutex_unlock(&pz->hold_lock);
+	return ret;
+}
+
+int cluster_pause_start_arrived(struct cluster *c, struct vm *vm, unsigned int vcpu)
+{
+	struct pauser *pz = &c->pz;
+	int ret = 0;
+
+	pthread_mutex_lock(&pz->hold_lock);
+	if (pz->held)
+		pz->paused[vcpu] = true; /* the resume starts it */
+	else
+		ret = vcpu__resume(&vm->vcpus[vcpu]);
+	pthread_mutex_unlock(&pz->hold_lock);
+	return ret;
 }
 
 static void *worker(void *arg)
@@ -68,10 +124,10 @@ static void *worker(void *arg)
 
 		/* The VM outlives this thread: cluster__detach() joins it first. */
 		if (type == CL_MSG_PAUSE) {
-			r.pause.err = pause_local(c, c->vmref);
+			r.pause.err = hold(c, c->vmref, from);
 			cluster_send(c, from, &r);
 		} else {
-			resume_local(c, c->vmref);
+			release(c, c->vmref, from);
 		}
 		pthread_mutex_lock(&pz->lock);
 	}
@@ -89,6 +145,7 @@ int cluster_pause_init(struct cluster *c)
 		return -ENOMEM;
 	pthread_mutex_init(&pz->lock, NULL);
 	pthread_cond_init(&pz->cond, NULL);
+	pthread_mutex_init(&pz->hold_lock, NULL);
 	ret = pthread_create(&pz->thread, NULL, worker, c);
 	if (ret)
 		return -ret;
@@ -153,7 +210,8 @@ static void broadcast(struct cluster *c, uint64_t nodes, const struct cl_msg *m)
 			cluster_send(c, n, m);
 }
 
-int cluster__pause_all(struct cluster *c, unsigned int timeout_ms)
+/* One attempt: this node's vCPUs, then every other node's. */
+static int pause_round(struct cluster *c, uint64_t deadline_ns)
 {
 	struct pauser *pz = &c->pz;
 	struct cl_msg m = { .type = CL_MSG_PAUSE };
@@ -161,7 +219,9 @@ int cluster__pause_all(struct cluster *c, unsigned int timeout_ms)
 	struct timespec dl;
 	int ret;
 
-	ret = pause_local(c, vm);
+	ret = hold(c, vm, c->cfg.node);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&pz->lock);
 	m.pause.seq = ++pz->seq;
 	pz->want = others(c);
@@ -170,8 +230,7 @@ int cluster__pause_all(struct cluster *c, unsigned int timeout_ms)
 	pthread_mutex_unlock(&pz->lock);
 	broadcast(c, pz->want, &m);
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
+	dl = clock_timespec(deadline_ns);
 	pthread_mutex_lock(&pz->lock);
 	while (!ret && pz->got != pz->want) {
 		if (vm__stop_reason(vm) != VM_RUNNING)
@@ -181,18 +240,86 @@ int cluster__pause_all(struct cluster *c, unsigned int timeout_ms)
 	}
 	ret = ret ?: pz->err;
 	pthread_mutex_unlock(&pz->lock);
+	return ret;
+}
+
+/* RESUME to every other node, then this node's own vCPUs. */
+static void resume_round(struct cluster *c)
+{
+	struct cl_msg m = { .type = CL_MSG_RESUME, .pause = { .seq = c->pz.seq } };
+
+	broadcast(c, others(c), &m);
+	release(c, c->vmref, c->cfg.node);
+}
+
+static void end_coordinating(struct cluster *c)
+{
+	pthread_mutex_lock(&c->pz.lock);
+	c->pz.coordinating = false;
+	pthread_cond_broadcast(&c->pz.cond);
+	pthread_mutex_unlock(&c->pz.lock);
+}
+
+int cluster__pause_all(struct cluster *c, unsigned int timeout_ms)
+{
+	uint64_t deadline = clock_realtime_ns() + timeout_ms * 1000000ull;
+	struct timespec dl = clock_timespec(deadline);
+	struct pauser *pz = &c->pz;
+	int ret = 0;
+
+	/* One pause from this node at a time (a failed hand-over keeps its own). */
+	pthread_mutex_lock(&pz->lock);
+	while (pz->coordinating && !ret)
+		if (pthread_cond_timedwait(&pz->cond, &pz->lock, &dl) == ETIMEDOUT)
+			ret = -EBUSY;
+	if (!ret)
+		pz->coordinating = true;
+	pthread_mutex_unlock(&pz->lock);
 	if (ret) {
-		pr_err("node%u: pausing every vCPU: %s; resuming them", c->cfg.node,
-		       strerror(-ret));
-		cluster__resume_all(c);
+		pr_err("node%u: pausing every vCPU: this node's previous pause still held the "
+		       "guest after %u ms",
+		       c->cfg.node, timeout_ms);
+		return ret;
 	}
+	while (!ret) {
+		ret = pause_round(c, deadline);
+		if (!ret)
+			return 0; /* coordinating until cluster__resume_all() */
+		resume_round(c);
+		if (ret != -EBUSY || clock_realtime_ns() >= deadline)
+			break;
+		poll(NULL, 0, RETRY_MS + 50 * (int)c->cfg.node);
+		ret = 0;
+	}
+	end_coordinating(c);
+	if (ret == -EBUSY)
+		pr_err("node%u: pausing every vCPU: another node's pause (a hand-over, a "
+		       "checksum or a monitor's pause) still held the guest after %u ms",
+		       c->cfg.node, timeout_ms);
+	else
+		pr_err("node%u: pausing every vCPU: %s; resumed them", c->cfg.node, strerror(-ret));
 	return ret;
 }
 
 void cluster__resume_all(struct cluster *c)
 {
-	struct cl_msg m = { .type = CL_MSG_RESUME, .pause = { .seq = c->pz.seq } };
+	resume_round(c);
+	end_coordinating(c);
+}
 
-	broadcast(c, others(c), &m);
-	resume_local(c, c->vmref);
+int cluster__pause_still(struct cluster *c, uint64_t *sum, uint64_t *pages)
+{
+	int ret = cluster__pause_all(c, PAUSE_TIMEOUT_MS);
+
+	if (ret)
+		return ret;
+	ret = dsm_quiesce(c->dsm, QUIESCE_TIMEOUT_MS);
+	if (!ret && sum)
+		ret = dsm_checksum(c->dsm, sum, pages);
+	if (ret) {
+		pr_err("node%u: %s the paused guest: %s; resuming it", c->cfg.node,
+		       sum ? "quiescing and checksumming" : "quiescing", strerror(-ret));
+		cluster__resume_all(c);
+	}
+	return ret;
 }

@@ -80,8 +80,18 @@ struct pauser {
 		uint32_t seq;
 	} q[PAUSE_QUEUE];
 	unsigned int head, n;
-	bool *paused; /* ncpus: the vCPUs the last pause stopped here */
-	/* As coordinator: the PAUSED answers to pause round seq. */
+	/*
+	 * Under hold_lock, which the DSM thread never takes (pausing a vCPU
+	 * may wait for a page it serves): the node whose pause holds this
+	 * node's vCPUs (one at a time: another's PAUSE is answered -EBUSY),
+	 * and the vCPUs it stopped here.
+	 */
+	pthread_mutex_t hold_lock;
+	bool held;
+	unsigned int holder;
+	bool *paused; /* ncpus */
+	/* As coordinator: from its pause to its resume; the PAUSED answers to round seq. */
+	bool coordinating;
 	uint32_t seq;
 	uint64_t want, got;
 	int err;
@@ -123,7 +133,8 @@ struct cluster {
 	struct cluster_stats st;
 	bool locks_ready; /* the mutexes above exist (cluster__destroy) */
 	struct pauser pz;
-	_Atomic bool left; /* this node left: its stop is its own */
+	_Atomic bool left;   /* this node left: its stop is its own */
+	bool monitor_paused; /* the monitor's `pause` holds (monitor thread only) */
 };
 
 static inline void cluster_count(_Atomic uint64_t *c)
@@ -147,6 +158,10 @@ bool cluster_command(struct vm *vm, const char *line, char *out, size_t len, int
 int cluster_pause_init(struct cluster *c);
 void cluster_pause_fini(struct cluster *c); /* joins the worker; after detach */
 void cluster_pause_recv(struct cluster *c, unsigned int peer, const struct cl_msg *m);
+/* A vCPU move's pause of one vCPU: -EAGAIN while a cluster-wide pause holds. */
+int cluster_pause_for_move(struct cluster *c, struct vm *vm, unsigned int vcpu);
+/* A vCPU that arrived runs, or waits for the resume if a pause holds. */
+int cluster_pause_start_arrived(struct cluster *c, struct vm *vm, unsigned int vcpu);
 
 /* cvmm/vcpu-move.c: the handlers of the move messages (DSM thread, vm_lock held). */
 void vcpu_move__incoming(struct cluster *c, unsigned int peer, const struct cl_msg *m);

@@ -637,6 +637,7 @@ void cluster__destroy(struct cluster *c)
 	if (c->pz.paused) { /* cluster_pause_init() got as far as its locks */
 		pthread_cond_destroy(&c->pz.cond);
 		pthread_mutex_destroy(&c->pz.lock);
+		pthread_mutex_destroy(&c->pz.hold_lock);
 		free(c->pz.paused);
 	}
 	if (c->locks_ready) {

@@ -31,14 +31,20 @@ struct cluster;
 
 #define CLUSTER_MAX_NODES 64
 
+/* A node's NUMA memory: bytes of guest RAM, which are the DSM region's. */
+struct cluster_range {
+	uint64_t start, size;
+};
+
 struct cluster_config {
 	unsigned int node; /* this node */
 	unsigned int nnodes;
 	unsigned int io_node;	/* hosts the devices */
 	unsigned int boot_node; /* runs the boot CPU; its clock is the reference */
 	unsigned int ncpus;
-	const unsigned int *cpu_node; /* vCPU -> node, ncpus entries */
-	uint64_t absent;	      /* nodes that join later (hot-add) */
+	const unsigned int *cpu_node;	 /* vCPU -> node, ncpus entries */
+	uint64_t absent;		 /* nodes that join later (hot-add) */
+	const struct cluster_range *mem; /* per node, nnodes entries (NULL: unknown) */
 };
 
 /*
@@ -65,8 +71,9 @@ int cluster__sync_clock(struct cluster *c);
  * (cvmm/vcpu-move.c): pauses it, sends its state, and returns once it runs
  * there. *downtime_ns: from the pause to the new node's word that it runs.
  * 0, -EINVAL (no such vCPU or node, or not here), -EBUSY (another move is
- * under way), -ETIMEDOUT (no word from `to`: the VM is stopped, as the vCPU
- * can no longer be trusted to run once), or another -errno.
+ * under way), -EAGAIN (the guest is paused cluster-wide), -ETIMEDOUT (no
+ * word from `to`: the VM is stopped, as the vCPU can no longer be trusted to
+ * run once), or another -errno.
  */
 int cluster__move_vcpu(struct cluster *c, unsigned int vcpu, unsigned int to,
 		       uint64_t *downtime_ns);
@@ -74,11 +81,20 @@ int cluster__move_vcpu(struct cluster *c, unsigned int vcpu, unsigned int to,
 /*
  * Pauses every vCPU of every node (cvmm/cluster-pause.c), so that nothing
  * faults on guest memory, and resumes them. Guest time goes on meanwhile,
- * as after a host's suspend. 0, -ETIMEDOUT (a node did not answer within
- * timeout_ms: the pause is undone), or -errno of a node that could not.
+ * as after a host's suspend. One pause holds at a time: while another
+ * node's holds, this one tries again until timeout_ms. 0, -EBUSY (another
+ * pause still held), -ETIMEDOUT (a node did not answer within timeout_ms),
+ * or -errno of a node that could not; on failure nothing stays paused.
  */
 int cluster__pause_all(struct cluster *c, unsigned int timeout_ms);
 void cluster__resume_all(struct cluster *c);
+
+/*
+ * cluster__pause_all(), then waits until the DSM is still (dsm_quiesce), and
+ * with sum, checksums the guest's memory (dsm_checksum): the state a
+ * hand-over or a rehome starts from. 0, or -errno with nothing paused.
+ */
+int cluster__pause_still(struct cluster *c, uint64_t *sum, uint64_t *pages);
 
 /*
  * This node leaves the running virtual computer (cvmm/node-leave.c): its
@@ -104,6 +120,28 @@ struct cluster_leave_stats {
 int cluster__leave(struct cluster *c, unsigned int to,
 		   void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
 		   struct cluster_leave_stats *st);
+
+/*
+ * On the node that homes node `to`'s NUMA memory (the boot node, while `to`
+ * was absent): gives `to` the homes of that memory (cvmm/node-rehome.c):
+ * every vCPU pauses, the DSM moves the homes (dsm_rehome), every vCPU
+ * resumes. With st->verify, the paused guest's memory is checksummed before
+ * and after. 0, -EINVAL (no such node, or this one), -ENOTCONN (`to` has not
+ * joined), -EBUSY (another pause holds the guest), or another -errno (a
+ * failure while homes moved stops the VC).
+ */
+struct cluster_rehome_stats {
+	uint64_t pages;	    /* homes given */
+	uint64_t pushed;    /* of which contents sent */
+	uint64_t zero;	    /* of which untouched, sent as runs of zeros */
+	uint64_t rehome_ns; /* the DSM's part */
+	uint64_t paused_ns; /* every vCPU paused */
+	bool verify;	    /* in: checksum guest memory before and after */
+	uint64_t sum_before, pages_before, sum_after, pages_after;
+};
+int cluster__rehome(struct cluster *c, unsigned int to,
+		    void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
+		    struct cluster_rehome_stats *st);
 
 /* A node that was absent at the start joined (the DSM's on_peer_joined). */
 void cluster__node_joined(struct cluster *c, unsigned int node);

@@ -16,6 +16,7 @@
  * on the node that holds the guest's message page).
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include "cvmm/cluster-priv.h"
@@ -23,8 +24,8 @@
 #include "cvmm/lib/log.h"
 #include "dsm/dsm.h"
 
-#define PAUSE_TIMEOUT_MS   15000
-#define QUIESCE_TIMEOUT_MS 30000
+#define MOVE_WAIT_MS  15000 /* for a checksum's pause to end */
+#define MOVE_RETRY_MS 100
 
 /* Step 1: every vCPU of this node to `to`. */
 static int move_all(struct cluster *c, unsigned int to, struct cluster_leave_stats *st)
@@ -35,7 +36,13 @@ static int move_all(struct cluster *c, unsigned int to, struct cluster_leave_sta
 
 		if (cluster__vcpu_node(c, i) != c->cfg.node)
 			continue;
-		ret = cluster__move_vcpu(c, i, to, &ns);
+		/* A checksum's pause holds the vCPUs: the move waits for its end. */
+		for (unsigned int t = 0; t < MOVE_WAIT_MS / MOVE_RETRY_MS; t++) {
+			ret = cluster__move_vcpu(c, i, to, &ns);
+			if (ret != -EAGAIN)
+				break;
+			poll(NULL, 0, MOVE_RETRY_MS);
+		}
 		if (ret) {
 			pr_err("node%u: leaving: moving vCPU %u to node%u: %s", c->cfg.node, i, to,
 			       strerror(-ret));
@@ -89,21 +96,9 @@ int cluster__leave(struct cluster *c, unsigned int to,
 		return ret;
 
 	t0 = clock_now_ns();
-	ret = cluster__pause_all(c, PAUSE_TIMEOUT_MS);
+	ret = cluster__pause_still(c, verify ? &st->sum_before : NULL, &st->pages_before);
 	if (ret)
 		return ret;
-	ret = dsm_quiesce(c->dsm, QUIESCE_TIMEOUT_MS);
-	if (ret) {
-		cluster__resume_all(c);
-		return ret;
-	}
-	if (verify)
-		ret = dsm_checksum(c->dsm, &st->sum_before, &st->pages_before);
-	if (ret) {
-		pr_err("node%u: checksum before the hand-over: %s", c->cfg.node, strerror(-ret));
-		cluster__resume_all(c);
-		return ret;
-	}
 	t1 = clock_now_ns();
 	tp = (struct tap){ .st = st, .progress = progress, .arg = arg };
 	ret = dsm_handover(c->dsm, to, count_pages, &tp, &hs);

@@ -162,7 +162,7 @@ int cluster__move_vcpu(struct cluster *c, unsigned int vcpu, unsigned int to, ui
 		goto out;
 	}
 	t0 = clock_now_ns();
-	ret = vcpu__pause(&vm->vcpus[vcpu]);
+	ret = cluster_pause_for_move(c, vm, vcpu);
 	if (ret)
 		goto out;
 	ret = send_away(c, vm, vcpu, to, &restore_us);
@@ -241,7 +241,7 @@ static void *arrival_thread(void *arg)
 	}
 	if (take_over(c, j->vm, j->vcpu))
 		hypercall__kick(j->vm, j->vcpu);
-	ret = vcpu__resume(&j->vm->vcpus[j->vcpu]);
+	ret = cluster_pause_start_arrived(c, j->vm, j->vcpu);
 	if (ret)
 		goto out; /* the VM is stopping */
 	m.moved.restore_us = (uint32_t)((clock_now_ns() - t0) / 1000);

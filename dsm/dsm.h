@@ -176,6 +176,19 @@ int dsm_handover(struct dsm *d, unsigned to,
 		 struct dsm_handover_stats *st);
 int dsm_depart(struct dsm *d);
 
+/*
+ * dsm_rehome: after dsm_quiesce, on a node that stays: the pages of [first,
+ * first + count) this node homes go to node `to` (directory and, where
+ * needed, contents, as in dsm_handover), every node learns their new home,
+ * and this node drops its copies of them. For rebalancing onto a node that
+ * joined. 0, -EINVAL (bad range or node), -ENOTCONN (`to` is not a live
+ * peer), or the -errno of a failure after which the pages are split
+ * between the two homes (the caller must stop the guest).
+ */
+int dsm_rehome(struct dsm *d, uint64_t first, uint64_t count, unsigned to,
+	       void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
+	       struct dsm_handover_stats *st);
+
 /* A snapshot of the counters; safe from any thread. */
 void dsm_get_stats(struct dsm *d, struct dsm_stats *st);
 

@@ -90,7 +90,7 @@ static void engine_fail_peer(struct dsm *d, unsigned peer, const char *field, co
 		d->cfg.on_peer_failed(d->cfg.cb_arg, peer, why);
 }
 
-static void engine_local_error(struct dsm *d, const char *op, uint64_t page, int err)
+void engine_local_error(struct dsm *d, const char *op, uint64_t page, int err)
 {
 	stat_add(&d->local_errors, 1);
 	pr_err("dsm: node %u: %s of page %llu failed: %s (local state %s)", d->cfg.node, op,
@@ -348,7 +348,8 @@ static void engine_recv(void *arg, unsigned peer, const struct dsm_msg *m)
 	case DSM_MSG_XFER:
 	case DSM_MSG_XFER_ZERO:
 	case DSM_MSG_PUSH:
-	case DSM_MSG_HANDOVER: {
+	case DSM_MSG_HANDOVER:
+	case DSM_MSG_REHOME: {
 		const char *why = NULL;
 
 		if (handover_recv(d, peer, m, &why)) {

@@ -121,6 +121,8 @@ int engine_send(struct dsm *d, unsigned to, uint8_t type, uint16_t flags, uint64
 
 /* Runs fn(d, arg) on the engine thread and waits for it; fn must not block. */
 int engine_call(struct dsm *d, void (*fn)(struct dsm *d, void *arg), void *arg);
+/* A local operation on page failed: counted and reported with its state. */
+void engine_local_error(struct dsm *d, const char *op, uint64_t page, int err);
 
 /* dsm/quiesce.c and dsm/handover.c: their messages, on the engine thread. */
 void quiesce_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m);

@@ -18,11 +18,17 @@
  * that have arrived. dsm_depart() then says BYE and goes, without waiting
  * for the others, who go on without L.
  *
+ * dsm_rehome() is the same for a range of pages a node homes and keeps
+ * running without (rebalancing onto a node that joined): XFER, XFER_ZERO and
+ * PUSH_HOME to the new home, then REHOME to every node, and the node drops
+ * its copies of the range.
+ *
  * Links are FIFO, so a page's XFER comes before its PUSH_HOME, and every
- * PUSH before the HANDOVER. The receivers' checks below refuse what a
+ * PUSH before the HANDOVER or REHOME. The receivers' checks below refuse what a
  * quiesced DSM cannot produce, failing the sender like any protocol error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "cvmm/lib/le.h"
@@ -115,15 +121,71 @@ static bool zero_page(const struct dsm *d, uint64_t page)
 	return !memcmp(d->alias + (page << DSM_PAGE_SHIFT), zero, DSM_PAGE_SIZE);
 }
 
-/* How many pages from `page` on L homes, only L holds, and are zero. */
-static uint64_t zero_run(const struct dsm *d, uint64_t page)
+/* How many pages from `page` (before `end`) L homes, only L holds, and are zero. */
+static uint64_t zero_run(const struct dsm *d, uint64_t page, uint64_t end)
 {
 	uint64_t n = 0;
 
-	while (page + n < d->npages && d->home[page + n] == d->cfg.node &&
+	while (page + n < end && d->home[page + n] == d->cfg.node &&
 	       d->proto.dir[page + n].owner == d->cfg.node && zero_page(d, page + n))
 		n++;
 	return n;
+}
+
+/*
+ * Gives `to` the pages of [first, end) this node homes; with depart, also
+ * writes back the pages it owns that others home. Paced; progress at the end.
+ */
+static int give_range(struct handover *h, uint64_t first, uint64_t end, bool depart)
+{
+	struct dsm *d = h->d;
+	uint8_t buf[DSM_XFER_ZERO_LEN];
+	int ret = 0;
+
+	for (uint64_t i = first; i < end; i++)
+		h->total += d->home[i] == d->cfg.node ||
+			    (depart && d->proto.page[i].state == DSM_MODIFIED);
+	for (uint64_t i = first, run; i < end && !ret; i++) {
+		if (d->home[i] == d->cfg.node && (run = zero_run(d, i, end)) > 1) {
+			put_le64(buf, run);
+			ret = send_page(h, h->to, DSM_MSG_XFER_ZERO, 0, i, buf, sizeof(buf));
+			h->st.zero += run;
+			h->done += run - 1; /* and 1 below */
+			i += run - 1;
+		} else if (d->home[i] == d->cfg.node) {
+			ret = give_home(h, i);
+		} else if (depart && d->proto.page[i].state == DSM_MODIFIED) {
+			ret = send_page(h, d->home[i], DSM_MSG_PUSH, 0, i,
+					d->alias + (i << DSM_PAGE_SHIFT), DSM_PAGE_SIZE);
+		} else {
+			continue;
+		}
+		h->done++;
+		if (!ret)
+			ret = pace(h, false);
+	}
+	return ret ?: pace(h, true);
+}
+
+/*
+ * type (HANDOVER or REHOME) to every live peer, then a round trip to each:
+ * once it returns, every node has taken the new homes in. Without it, a node
+ * could answer another's query (a checksum, a request for one of those
+ * pages) before our message, which travels on a different link.
+ */
+static int announce(struct handover *h, uint8_t type, uint64_t page, const void *payload,
+		    uint32_t len)
+{
+	struct dsm *d = h->d;
+	int ret = 0;
+
+	for (unsigned i = 0; i < d->cfg.nnodes; i++)
+		if (engine_peer_live(d, i))
+			h->sent_to |= 1ull << i;
+	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
+		if (h->sent_to & (1ull << i))
+			ret = engine_send(d, i, type, 0, page, payload, len);
+	return ret ?: pace(h, true);
 }
 
 int dsm_handover(struct dsm *d, unsigned to,
@@ -132,49 +194,16 @@ int dsm_handover(struct dsm *d, unsigned to,
 {
 	struct handover h = { .d = d, .to = to, .progress = progress, .arg = arg };
 	uint8_t buf[DSM_ROUND_LEN];
-	int ret = 0;
+	int ret;
 
 	if (to >= d->cfg.nnodes || to == d->cfg.node || !d->started)
 		return -EINVAL;
-	for (uint64_t i = 0; i < d->npages; i++)
-		h.total += d->home[i] == d->cfg.node || d->proto.page[i].state == DSM_MODIFIED;
-	for (uint64_t i = 0, run; i < d->npages && !ret; i++) {
-		if (d->home[i] == d->cfg.node && (run = zero_run(d, i)) > 1) {
-			put_le64(buf, run);
-			ret = send_page(&h, to, DSM_MSG_XFER_ZERO, 0, i, buf, sizeof(buf));
-			h.st.zero += run;
-			h.done += run - 1; /* and 1 below */
-			i += run - 1;
-		} else if (d->home[i] == d->cfg.node)
-			ret = give_home(&h, i);
-		else if (d->proto.page[i].state == DSM_MODIFIED)
-			ret = send_page(&h, d->home[i], DSM_MSG_PUSH, 0, i,
-					d->alias + (i << DSM_PAGE_SHIFT), DSM_PAGE_SIZE);
-		else
-			continue;
-		h.done++;
-		if (!ret)
-			ret = pace(&h, false);
-	}
-	if (!ret)
-		ret = pace(&h, true);
+	ret = give_range(&h, 0, d->npages, true);
 	if (st)
 		*st = h.st;
 	put_le64(buf, to);
-	for (unsigned i = 0; i < d->cfg.nnodes; i++)
-		if (engine_peer_live(d, i))
-			h.sent_to |= 1ull << i;
-	for (unsigned i = 0; i < d->cfg.nnodes && !ret; i++)
-		if (h.sent_to & (1ull << i))
-			ret = engine_send(d, i, DSM_MSG_HANDOVER, 0, 0, buf, sizeof(buf));
-	/*
-	 * A round trip to each: once it returns, every node has taken the new
-	 * homes in. Without it, a node could answer another's query (a checksum,
-	 * a request for one of our pages) before our HANDOVER, which travels on
-	 * a different link.
-	 */
 	if (!ret)
-		ret = pace(&h, true);
+		ret = announce(&h, DSM_MSG_HANDOVER, 0, buf, sizeof(buf));
 	if (ret) {
 		pr_err("dsm: node %u: handing over to node %u failed after %llu of %llu pages: %s",
 		       d->cfg.node, to, (unsigned long long)h.done, (unsigned long long)h.total,
@@ -187,6 +216,58 @@ int dsm_handover(struct dsm *d, unsigned to,
 			d->home[i] = (uint8_t)to;
 		d->proto.page[i].state = DSM_INVALID;
 	}
+	return 0;
+}
+
+int dsm_rehome(struct dsm *d, uint64_t first, uint64_t count, unsigned to,
+	       void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
+	       struct dsm_handover_stats *st)
+{
+	struct handover h = { .d = d, .to = to, .progress = progress, .arg = arg };
+	uint64_t end = first + count;
+	uint8_t buf[DSM_REHOME_LEN];
+	int ret;
+
+	if (to >= d->cfg.nnodes || to == d->cfg.node || !d->started || !count ||
+	    first >= d->npages || count > d->npages - first)
+		return -EINVAL;
+	if (!engine_peer_live(d, to))
+		return -ENOTCONN;
+	ret = give_range(&h, first, end, false);
+	if (st)
+		*st = h.st;
+	put_le64(buf, count);
+	put_le64(buf + 8, to);
+	if (!ret)
+		ret = announce(&h, DSM_MSG_REHOME, first, buf, sizeof(buf));
+	if (ret) {
+		pr_err("dsm: node %u: giving pages %llu..%llu to node %u failed after %llu of "
+		       "%llu: "
+		       "%s",
+		       d->cfg.node, (unsigned long long)first, (unsigned long long)end - 1, to,
+		       (unsigned long long)h.done, (unsigned long long)h.total, strerror(-ret));
+		return ret;
+	}
+	/*
+	 * Our own view: `to` homes them, and we hold no copy of them. Each run
+	 * is punched out of the memfd, and so out of the VM's mapping: our next
+	 * access asks the new home.
+	 */
+	for (uint64_t i = first, j; i < end; i = j) {
+		for (j = i; j < end && d->home[j] == d->cfg.node; j++) {
+			d->home[j] = (uint8_t)to;
+			d->proto.page[j].state = DSM_INVALID;
+		}
+		if (j > i &&
+		    fallocate(d->cfg.memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(i << DSM_PAGE_SHIFT), (off_t)((j - i) << DSM_PAGE_SHIFT)))
+			engine_local_error(d, "hole punch", i, -errno);
+		if (j == i)
+			j++;
+	}
+	pr_info("dsm: node %u: node %u homes pages %llu..%llu now (%llu were ours)", d->cfg.node,
+		to, (unsigned long long)first, (unsigned long long)end - 1,
+		(unsigned long long)h.total);
 	return 0;
 }
 
@@ -311,6 +392,27 @@ static const char *take_over(struct dsm *d, unsigned from, const struct dsm_msg 
 	return NULL;
 }
 
+/* REHOME: the sender's pages of [page, page + count) are `to`'s now. */
+static const char *take_rehome(struct dsm *d, unsigned from, const struct dsm_msg *m)
+{
+	uint64_t count = get_le64(m->payload), to = get_le64((const uint8_t *)m->payload + 8);
+	uint64_t moved = 0;
+
+	if (to >= d->cfg.nnodes || to == from)
+		return "rehome to an impossible node";
+	if (!count || count > d->npages - m->page)
+		return "rehome beyond the region";
+	for (uint64_t i = m->page; i < m->page + count; i++) {
+		if (d->home[i] != from)
+			continue;
+		d->home[i] = (uint8_t)to;
+		moved++;
+	}
+	pr_info("dsm: node %u: node %u gave the homes of %llu pages to node %u", d->cfg.node, from,
+		(unsigned long long)moved, (unsigned)to);
+	return NULL;
+}
+
 int handover_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m, const char **why)
 {
 	if (m->type != DSM_MSG_HANDOVER && m->page >= d->npages)
@@ -321,6 +423,8 @@ int handover_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m, const c
 		*why = take_zero(d, peer, m->page, m->payload);
 	else if (m->type == DSM_MSG_PUSH)
 		*why = take_page(d, peer, m);
+	else if (m->type == DSM_MSG_REHOME)
+		*why = take_rehome(d, peer, m);
 	else
 		*why = take_over(d, peer, m);
 	return *why ? -EPROTO : 0;

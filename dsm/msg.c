@@ -31,6 +31,7 @@ static const struct dsm_msg_desc msg_desc[DSM_MSG_MAX] = {
 	[DSM_MSG_PUSH] = { "push", DSM_PAYLOAD_PAGE, DSM_MF_PUSH_HOME, true, 0 },
 	[DSM_MSG_XFER_ZERO] = { "xfer_zero", DSM_PAYLOAD_FIXED, 0, true, DSM_XFER_ZERO_LEN },
 	[DSM_MSG_HANDOVER] = { "handover", DSM_PAYLOAD_FIXED, 0, false, DSM_ROUND_LEN },
+	[DSM_MSG_REHOME] = { "rehome", DSM_PAYLOAD_FIXED, 0, true, DSM_REHOME_LEN },
 };
 
 const struct dsm_msg_desc *dsm_msg_desc(unsigned type)

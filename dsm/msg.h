@@ -14,7 +14,7 @@
 #define DSM_PAGE_SIZE	  (1u << DSM_PAGE_SHIFT)
 #define DSM_MAX_NODES	  64
 #define DSM_NODE_NONE	  0xffu
-#define DSM_PROTO_VERSION 3
+#define DSM_PROTO_VERSION 4
 #define DSM_APP_MAX	  256 /* bytes in one application message */
 
 enum dsm_msg_type {
@@ -52,6 +52,8 @@ enum dsm_msg_type {
 	DSM_MSG_PUSH, /* the page; flag PUSH_HOME: to its new home, else to its home (writeback) */
 	DSM_MSG_HANDOVER,  /* to all: done; le64: the node that homes my pages now */
 	DSM_MSG_XFER_ZERO, /* to the new home: le64 count pages from this one, mine and all zero */
+	/* A node gives the homes of a range to another and stays (rebalancing). */
+	DSM_MSG_REHOME, /* to all: le64 count, le64 to: my pages of count from this one are to's */
 	DSM_MSG_MAX
 };
 
@@ -65,6 +67,7 @@ enum dsm_msg_type {
 #define DSM_CSUM_REPLY_LEN  24 /* CSUM_REPLY payload */
 #define DSM_XFER_LEN	    16 /* XFER payload */
 #define DSM_XFER_ZERO_LEN   8  /* XFER_ZERO payload */
+#define DSM_REHOME_LEN	    16 /* REHOME payload */
 
 struct dsm_msg {
 	uint8_t type;

@@ -11,6 +11,7 @@
  *   - the residency window (dsm/hold.h): two nodes taking turns writing one
  *     page finish, with messages held by the default window and none
  *     without one;
+ *   - a node gives the homes of a range to another and stays (dsm_rehome);
  *   - a node hands its pages over and departs (dsm/handover.c): after
  *     quiescence the cluster-wide checksum is the same before and after,
  *     every page reads the same on the nodes that stay, the new home serves
@@ -409,6 +410,91 @@ static void handover_case(void)
 		region_free(&n[i].r);
 	}
 	tap(ok, "handover: the others leave cleanly; the departed node was not a failure");
+	dsm_loop_fabric_free(f);
+}
+
+/* --- rehome (rebalancing) --------------------------------------------------------- */
+
+/*
+ * Node 0 of 3 gives the homes of its last quarter (3P..4P-1) to node 2 and
+ * stays. In that quarter page 3P+2 is written by node 0 (its only copy
+ * goes), 3P+5 owned by node 1 (its directory entry alone goes), 3P+9
+ * shared by all three (the same), and the rest is untouched zero.
+ */
+#define RP (3 * PAGES) /* first page of node 0's second quarter */
+
+static void rehome_case(void)
+{
+	struct dsm_loop_fabric *f = dsm_loop_fabric_new(3);
+	struct progress prog = { 0 };
+	struct dsm_handover_stats hs = { 0 };
+	uint64_t before[2] = { 0 }, after[2] = { 0 };
+	struct lnode n[3];
+	pthread_t t[3];
+	char what[200];
+	int ok = 1;
+
+	for (unsigned i = 0; i < 3; i++) {
+		n[i] = (struct lnode){ .id = i, .nnodes = 3, .fabric = f };
+		if (region_new(&n[i].r, 4 * PAGES))
+			ok = 0;
+	}
+	if (!ok || !start_nodes(n, 3)) {
+		tap(0, "rehome: three nodes start");
+		return;
+	}
+	memset(page_of(&n[0], RP + 2) + 10, 0x21, 16);
+	memset(page_of(&n[1], RP + 5) + 20, 0x42, 16);
+	memset(page_of(&n[0], RP + 9) + 30, 0x63, 16);
+	ok = settle(n, 3) && page_of(&n[1], RP + 9)[30] == 0x63 &&
+	     page_of(&n[2], RP + 9)[45] == 0x63;
+	n[1].app = (struct app_rx *)before;
+	quiesce_sum(&n[1]);
+	ok &= !n[1].ret && before[1] == 3;
+
+	ok &= !dsm_rehome(n[0].d, RP, PAGES, 2, on_progress, &prog, &hs);
+	snprintf(what, sizeof(what),
+		 "rehome: node 0 gave %llu pages to node 2 (progress %llu/%llu; %llu pushed, "
+		 "%llu zero, %llu directory only)",
+		 (unsigned long long)prog.total, (unsigned long long)prog.done,
+		 (unsigned long long)prog.total, (unsigned long long)hs.pushed,
+		 (unsigned long long)hs.zero, (unsigned long long)hs.dir_only);
+	/* zero runs 3P..3P+1, 3P+3..4, 3P+6..8, 3P+10..15; 3P+2 pushed; 3P+5, 3P+9 directory */
+	ok &= prog.total == PAGES && prog.done == PAGES && hs.zero == 13 && hs.pushed == 1 &&
+	      hs.dir_only == 2;
+	tap(ok, what);
+
+	n[1].app = (struct app_rx *)after;
+	quiesce_sum(&n[1]);
+	ok = !n[1].ret && after[0] == before[0] && after[1] == before[1];
+	tap(ok, "rehome: the checksum after it equals the one before");
+
+	ok = 1;
+	for (unsigned i = 0; i < 3; i++)
+		ok &= page_of(&n[i], RP + 2)[25] == 0x21 && page_of(&n[i], RP + 5)[35] == 0x42 &&
+		      page_of(&n[i], RP + 9)[30] == 0x63 && page_of(&n[i], RP + 12)[12] == 0;
+	tap(ok, "rehome: every page reads the same on the three nodes, node 0 included");
+
+	page_of(&n[0], RP + 2)[8] = 0x77; /* node 0 writes through the new home */
+	ok = settle(n, 3) && page_of(&n[1], RP + 2)[8] == 0x77;
+	page_of(&n[2], RP + 12)[8] = 0x66; /* a zero page node 2 took as XFER_ZERO */
+	ok &= settle(n, 3) && page_of(&n[0], RP + 12)[8] == 0x66;
+	page_of(&n[1], 1)[8] = 0x55; /* node 0 still homes its first quarter */
+	ok &= settle(n, 3) && page_of(&n[0], 1)[8] == 0x55 && page_of(&n[2], 1)[8] == 0x55;
+	tap(ok, "rehome: the new home serves the pages it took; node 0 still serves its others");
+
+	for (unsigned i = 0; i < 3; i++) {
+		n[i].app = NULL;
+		pthread_create(&t[i], NULL, leave_node, &n[i]);
+	}
+	ok = 1;
+	for (unsigned i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		ok &= !n[i].ret && !dsm_failed_peers(n[i].d) && !dsm_local_errors(n[i].d);
+		dsm_destroy(n[i].d);
+		region_free(&n[i].r);
+	}
+	tap(ok, "rehome: every node leaves cleanly, with no failed peer and no local error");
 	dsm_loop_fabric_free(f);
 }
 
@@ -1032,9 +1118,10 @@ static void wire_case(enum bad_kind kind, const char *field, const char *name)
 int main(void)
 {
 	log_set_prefix("dsm-engine-test");
-	printf("1..31\n");
+	printf("1..36\n");
 	loop_cluster();
 	handover_case();
+	rehome_case();
 	join_case();
 	app_cluster();
 	hold_case(0, "default window");
