@@ -21,6 +21,7 @@ static const struct monitor_cmd {
 	{ "placement", { ARG_NONE }, 0, 0, "placement" },
 	{ "checksum", { ARG_NONE }, 0, 0, "checksum" },
 	{ "leave", { ARG_NODE, ARG_VERIFY }, 2, 1, "leave NODE [verify]" },
+	{ "rehome", { ARG_NODE, ARG_VERIFY }, 2, 1, "rehome NODE [verify]" },
 	{ "node-join", { ARG_NODE }, 1, 0, "node-join NODE" },
 	{ "node-leave", { ARG_NODE }, 1, 0, "node-leave NODE" },
 	{ "node-leave-keep", { ARG_NODE }, 1, 0, "node-leave-keep NODE" },
@@ -93,7 +94,7 @@ int monitor_cmd_check(const char *in, char *line, size_t len, char *err, size_t 
 				return parse_error(err, errlen, "%s", "command not allowed");
 		return parse_error(err, errlen,
 				   "'%s' is not a command the agent passes (placement, checksum, "
-				   "leave, node-join, node-leave, node-leave-keep, status, "
+				   "leave, rehome, node-join, node-leave, node-leave-keep, status, "
 				   "vcpu-move, rtt)",
 				   words[0]);
 	}

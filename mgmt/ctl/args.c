@@ -8,7 +8,16 @@
 #include "cvmm/lib/parse.h"
 #include "mgmt/ctl/args.h"
 
-enum opt_id { OPT_OUTPUT, OPT_DB, OPT_SECRET, OPT_TO, OPT_ON, OPT_OFFLINE, OPT_HELP };
+enum opt_id {
+	OPT_OUTPUT,
+	OPT_DB,
+	OPT_SECRET,
+	OPT_TO,
+	OPT_ON,
+	OPT_OFFLINE,
+	OPT_REBALANCE,
+	OPT_HELP
+};
 
 /* The options; `flag` is the command flag that allows it (0: every command). */
 static const struct ctl_opt {
@@ -25,6 +34,7 @@ static const struct ctl_opt {
 	{ OPT_ON, "on", 0, true, CTL_OPT_ON },
 	{ OPT_HELP, "help", 'h', false, 0 },
 	{ OPT_OFFLINE, "offline-cpus", 0, false, CTL_OPT_OFFLINE },
+	{ OPT_REBALANCE, "rebalance", 0, false, CTL_OPT_REBALANCE },
 };
 
 /* Finds the option of argv[*i]; *val is its value (which may take argv[*i + 1]). */
@@ -95,6 +105,9 @@ static int set_opt(struct ctl_args *a, const struct ctl_opt *o, const char *val,
 		return 0;
 	case OPT_OFFLINE:
 		a->offline_cpus = true;
+		return 0;
+	case OPT_REBALANCE:
+		a->rebalance = true;
 		return 0;
 	case OPT_HELP:
 		a->help = true;

@@ -16,11 +16,12 @@ struct ctl;
 struct ctl_args;
 
 enum ctl_cmd_flags {
-	CTL_READ = 1 << 0,	  /* a read command: takes -o json */
-	CTL_AGENTS = 1 << 1,	  /* talks to agents: needs the cluster secret */
-	CTL_OPT_TO = 1 << 2,	  /* takes --to NODE */
-	CTL_OPT_ON = 1 << 3,	  /* takes --on NODE,... */
-	CTL_OPT_OFFLINE = 1 << 4, /* takes --offline-cpus */
+	CTL_READ = 1 << 0,	    /* a read command: takes -o json */
+	CTL_AGENTS = 1 << 1,	    /* talks to agents: needs the cluster secret */
+	CTL_OPT_TO = 1 << 2,	    /* takes --to NODE */
+	CTL_OPT_ON = 1 << 3,	    /* takes --on NODE,... */
+	CTL_OPT_OFFLINE = 1 << 4,   /* takes --offline-cpus */
+	CTL_OPT_REBALANCE = 1 << 5, /* takes --rebalance */
 };
 
 struct ctl_cmd {
@@ -45,6 +46,7 @@ struct ctl_args {
 	const char *to;
 	const char *on;
 	bool offline_cpus;
+	bool rebalance;
 	bool help;
 };
 

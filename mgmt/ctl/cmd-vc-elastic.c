@@ -153,6 +153,57 @@ static json_t *part_status(struct ctl *c, const struct ctl_vc *v, unsigned int i
 	return j;
 }
 
+struct evict_progress {
+	bool tty, drawn;
+	unsigned int node;
+};
+
+static void show_progress(void *arg, const char *line);
+
+/*
+ * --rebalance: the boot node, which homed the joined node's NUMA memory
+ * meanwhile, gives it those homes (monitor `rehome NODE verify`). CTL_OK or
+ * CTL_FAILED after a message.
+ */
+static int rebalance(struct ctl *c, const struct ctl_vc *v, unsigned int node)
+{
+	struct evict_progress prog = { .tty = isatty(STDOUT_FILENO), .node = node };
+	unsigned int boot = v->vc.cpu_node[0];
+	struct ctl_rehome_result r;
+	char err[1024], last[1024], cmd[64];
+
+	printf("node%u: taking the homes of its NUMA node's memory from node%u (%s)\n", node, boot,
+	       v->agent[boot].name);
+	fflush(stdout);
+	snprintf(cmd, sizeof(cmd), "rehome %u verify", node);
+	if (ctl_monitor(c, v, boot, cmd, CTL_LEAVE_TIMEOUT_S, show_progress, &prog, last,
+			sizeof(last), err, sizeof(err))) {
+		if (prog.drawn)
+			printf("\n");
+		pr_err("%s", err);
+		return CTL_FAILED;
+	}
+	if (prog.drawn)
+		printf("\n");
+	if (ctl_parse_rehome(last, &r) || !r.verified) {
+		pr_err("node%u: unexpected answer to '%s': %s", boot, cmd, last);
+		return CTL_FAILED;
+	}
+	printf("node%u (%s) homes its NUMA node's memory now: %" PRIu64
+	       " pages from node%u (%" PRIu64 " pushed, %" PRIu64 " zero)\nrehome %" PRIu64
+	       " ms, guest paused %" PRIu64 " ms\n"
+	       "memory checksum before %s, after %s: %s\n",
+	       node, v->agent[node].name, r.pages, boot, r.pushed, r.zero, r.rehome_ms, r.paused_ms,
+	       r.before, r.after, strcmp(r.before, r.after) ? "DIFFERENT" : "equal");
+	if (strcmp(r.before, r.after)) {
+		pr_err("the guest's memory changed across the rehome (checksum %s before, %s "
+		       "after)",
+		       r.before, r.after);
+		return CTL_FAILED;
+	}
+	return CTL_OK;
+}
+
 int ctl_cmd_vc_add_node(struct ctl *c, const struct ctl_args *a)
 {
 	char err[1024], last[512], cmd[64];
@@ -214,15 +265,12 @@ int ctl_cmd_vc_add_node(struct ctl *c, const struct ctl_args *a)
 	}
 	printf("node%u: its %u vCPU(s) and %" PRIu64 " MiB are the guest's now\n", node,
 	       v.vc.node[node].ncpus, v.vc.node[node].mem >> 20);
+	if (a->rebalance)
+		ret = rebalance(c, &v, node);
 out:
 	ctl_vc_free(&v);
 	return ret;
 }
-
-struct evict_progress {
-	bool tty, drawn;
-	unsigned int node;
-};
 
 static void show_progress(void *arg, const char *line)
 {

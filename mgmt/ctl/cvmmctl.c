@@ -56,13 +56,17 @@ static const struct ctl_cmd commands[] = {
 	  "Asks each node's agent to stop its part, the I/O node first, and to release\n"
 	  "the node, which may then run another VC.\n",
 	  ctl_cmd_vc_stop },
-	{ "vc add-node", "NAME NODE", 2, CTL_AGENTS, "add a node to a running VC",
+	{ "vc add-node", "NAME NODE", 2, CTL_AGENTS | CTL_OPT_REBALANCE,
+	  "add a node to a running VC",
 	  "NODE (its id, nodeN, or its agent's name) must be a node of the VC's\n"
 	  "description marked \"join\": \"later\" that does not run yet. Starts its part\n"
 	  "through its agent, waits (up to 5 min) until the boot node reaches it\n"
 	  "(rtt), then tells the guest (node-join on the boot node) and waits for its\n"
-	  "answer: the guest brings the node's CPUs online. Exit status 1 if the node\n"
-	  "is not one that joins later, has joined, or does not come.\n",
+	  "answer: the guest brings the node's CPUs online. With --rebalance, the\n"
+	  "node then takes the homes of its NUMA node's memory from the boot node,\n"
+	  "which served it meanwhile (the guest paused; progress shown, and the guest\n"
+	  "memory's checksum before and after, which must be equal). Exit status 1\n"
+	  "if the node is not one that joins later, has joined, or does not come.\n",
 	  ctl_cmd_vc_add_node },
 	{ "vc evict", "NAME NODE", 2, CTL_AGENTS | CTL_OPT_TO | CTL_OPT_OFFLINE,
 	  "move a node's vCPUs and pages elsewhere; it leaves",
@@ -106,10 +110,11 @@ static void usage(FILE *f)
 
 static void command_help(const struct ctl_cmd *cmd)
 {
-	printf("usage: cvmmctl %s%s%s%s%s%s%s\n\n%s", cmd->name, cmd->params[0] ? " " : "",
+	printf("usage: cvmmctl %s%s%s%s%s%s%s%s\n\n%s", cmd->name, cmd->params[0] ? " " : "",
 	       cmd->params, cmd->flags & CTL_OPT_ON ? " [--on NODE,NODE,...]" : "",
 	       cmd->flags & CTL_OPT_TO ? " [--to NODE]" : "",
 	       cmd->flags & CTL_OPT_OFFLINE ? " [--offline-cpus]" : "",
+	       cmd->flags & CTL_OPT_REBALANCE ? " [--rebalance]" : "",
 	       cmd->flags & CTL_READ ? " [-o json]" : "", cmd->help);
 	if (cmd->flags & CTL_AGENTS)
 		printf("\nTalks to the agents: needs the cluster secret (--secret-file or "

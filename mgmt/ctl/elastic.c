@@ -165,6 +165,25 @@ int ctl_parse_leave(const char *line, struct ctl_leave_result *res)
 	return 0;
 }
 
+int ctl_parse_rehome(const char *line, struct ctl_rehome_result *res)
+{
+	const char *ck;
+
+	memset(res, 0, sizeof(*res));
+	if (strncmp(line, "ok rehomed to node", 18))
+		return -EINVAL;
+	res->to = (unsigned int)strtoull(line + 18, NULL, 10);
+	if (field(line, "pages", &res->pages) || field(line, "pushed", &res->pushed) ||
+	    field(line, "zero", &res->zero))
+		return -EINVAL;
+	field(line, "rehome_ms", &res->rehome_ms);
+	field(line, "paused_ms", &res->paused_ms);
+	ck = strstr(line, " checksum ");
+	if (ck && sscanf(ck, " checksum %47s before %47s after", res->before, res->after) == 2)
+		res->verified = true;
+	return 0;
+}
+
 int ctl_parse_checksum(const char *line, char *hex, size_t hexlen, uint64_t *pages,
 		       uint64_t *paused_ms)
 {

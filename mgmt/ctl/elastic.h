@@ -54,6 +54,17 @@ struct ctl_leave_result {
 /* "ok left to nodeN vcpus V pages P ...": 0, or -EINVAL. */
 int ctl_parse_leave(const char *line, struct ctl_leave_result *res);
 
+/* The answer to `rehome NODE verify`. */
+struct ctl_rehome_result {
+	unsigned int to;
+	uint64_t pages, pushed, zero, rehome_ms, paused_ms;
+	bool verified;
+	char before[48], after[48]; /* "HEX/PAGES", with verify */
+};
+
+/* "ok rehomed to nodeN pages P pushed X zero Z ...": 0, or -EINVAL. */
+int ctl_parse_rehome(const char *line, struct ctl_rehome_result *res);
+
 /* "ok checksum HEX pages N paused_ms P": 0, or -EINVAL. */
 int ctl_parse_checksum(const char *line, char *hex, size_t hexlen, uint64_t *pages,
 		       uint64_t *paused_ms);

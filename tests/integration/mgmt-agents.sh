@@ -309,13 +309,17 @@ EOF
 	ctl vc checksum el -o json | tr -d ' \n' >"$work/out"
 	ok $(grep -q '"checksum":"00c0ffee00c0ffee","pages":42,"paused_ms":3' "$work/out"; echo $?) "vc checksum -o json"
 	touch "$work/state-d/reach"
-	ctl vc add-node el f >"$work/out" 2>&1
+	ctl vc add-node el f --rebalance >"$work/out" 2>&1
 	rc=$?
 	ok $([ $rc = 0 ] && grep -q "^node2 (f): started, pid" "$work/out" &&
 		grep -q "^node2 (f): joined VC el (boot node0 reaches it: rtt_us" "$work/out" &&
 		grep -q "^node-join 2: acknowledged by the guest" "$work/out" &&
-		[ "$(tr '\n' ' ' <"$work/state-d/commands.log")" = "checksum checksum rtt 2 1 node-join 2 status 7 status 7 " ]; echo $?) \
+		[ "$(tr '\n' ' ' <"$work/state-d/commands.log")" = "checksum checksum rtt 2 1 node-join 2 status 7 status 7 rehome 2 verify " ]; echo $?) \
 		"vc add-node: starts node 2's part, polls rtt on node 0, posts node-join 2 there and waits for the guest's answer"
+	ok $(grep -q "^node2 (f) homes its NUMA node's memory now: 40 pages from node0 (2 pushed, 30 zero)$" "$work/out" &&
+		grep -q "^node2: \[#*\] 40/40 pages 100% 1000 pages/s$" "$work/out" &&
+		grep -q "^memory checksum before 00ab/40, after 00ab/40: equal$" "$work/out"; echo $?) \
+		"vc add-node --rebalance: then rehome 2 verify on node 0, its progress, equal checksums"
 	[ $rc = 0 ] || { diag_file "$work/out"; diag_file "$work/state-d/commands.log"; }
 	ctl vc add-node el 2 >/dev/null 2>"$work/out"
 	ok $([ $? = 1 ] && grep -q "node 2 has already joined VC el" "$work/out"; echo $?) "a second vc add-node is refused"

@@ -8,6 +8,7 @@
 #   checksum            -> "ok checksum 00c0ffee00c0ffee pages 42 paused_ms 3"
 #   rtt N [C]           -> "ok rtt_us ..." once a file "reach" is in its folder
 #   node-join/leave/leave-keep N -> "ok seq 7"; status 7 -> "pending 7" once, then acked
+#   rehome N verify     -> a progress line, then "ok rehomed to nodeN ..."
 #   leave N verify      -> two progress lines, then waits for a file "release"
 #                          in its folder before "ok left ..." and exits 0;
 #                          a file "mismatch" makes the checksums differ
@@ -50,6 +51,10 @@ def answer(conn, words):
         else:
             open(seen, "w").close()
             send("pending %s" % words[1])
+    elif cmd == "rehome":
+        send("progress pages 40/40 1000/s")
+        send("ok rehomed to node%s pages 40 pushed 2 zero 30 rehome_ms 4 paused_ms 5 "
+             "checksum 00ab/40 before 00ab/40 after" % words[1])
     elif cmd == "leave":
         send("progress pages 10/40 1000/s")
         send("progress pages 20/40 1000/s")

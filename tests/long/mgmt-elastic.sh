@@ -7,8 +7,11 @@
 #   vc add-node 2  once the guest has booted (its `online` step): node 2's
 #                  part starts through its agent, node 0 reaches it, the
 #                  guest is told (node-join 2) and brings CPU 2 online, which
-#                  its `hotadd` step then finds;
-#   vc status      -o json: vCPU 2 runs on node 2 (the nodes' live figures);
+#                  its `hotadd` step then finds; with --rebalance, node 2
+#                  then takes the homes of its NUMA node's memory from node
+#                  0, the guest memory's checksums before and after equal;
+#   vc status      -o json: vCPU 2 runs on node 2 and it homes 512 MiB (the
+#                  nodes' live figures);
 #   vc evict 1     while the workloads run on three CPUs: the guest is told
 #                  first (node-leave-keep 1) and answers, keeping CPU 1;
 #                  the progress, then the guest memory's checksums before
@@ -16,7 +19,8 @@
 #   vc status      -o json: vCPU 1 on node 0 now, node 1 shown as left;
 #   vc checksum    the running guest's memory;
 # then the guest's workloads self-verify and it powers off. Three emulated
-# nodes on two cores take ~12 min.
+# nodes on two cores are slow: bringing CPU 1 up alone takes ~4 min, so the
+# workloads are small (cvmm.ops=10, CVMM_MGMT_ELASTIC_OPS).
 . "$(dirname "$0")/../lib/tap.sh"
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
@@ -33,7 +37,7 @@ cat >"$dir/vc.json" <<JSON
   "guest": {
     "kernel": "$guest/bzImage",
     "initrd": "$guest/initrd.cpio.gz",
-    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,hotadd,memory,locks cvmm.ops=${CVMM_MGMT_ELASTIC_OPS:-60}"
+    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,hotadd,memory,locks cvmm.ops=${CVMM_MGMT_ELASTIC_OPS:-10}"
   },
   "nodes": [
     { "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
@@ -65,14 +69,19 @@ ctl node add n0 10.77.0.1:7480 >/dev/null && ctl node add n1 10.77.0.2:7480 >/de
 for i in $(seq 30); do ctl nodes >/dev/null 2>&1 && break; sleep 1; done
 step create ctl vc create "$vc"
 step start ctl vc start elastic
-ctl vc console elastic >/tmp/console 2>&1 &
+# The console is also streamed, each line marked, so that a run that is stopped
+# early still shows where the guest was.
+ctl vc console elastic 2>&1 | while IFS= read -r l; do
+	echo "$l" >>/tmp/console
+	echo "console| $l"
+done &
 console=$!
 step evict-io ctl vc evict elastic 0
 step add-early ctl vc add-node elastic 1
 # Node 2 joins while the first workload runs (as in tests/long/vc-elastic.sh);
 # the guest's hotadd step then finds CPU 2 online.
 wait_console 900 "cvmm-guest: online cpus=" || { echo "=== the guest never onlined its CPUs"; tail -n 40 /tmp/console; }
-step add-node ctl vc add-node elastic 2
+step add-node ctl vc add-node elastic 2 --rebalance
 [ "$rc" = 0 ] || { echo "=== console so far"; tail -n 60 /tmp/console; }
 sleep 2 # the nodes' statistics files are rewritten every second
 step status-added ctl vc status elastic -o json
@@ -101,7 +110,7 @@ secs=$(cat "$dir/secs" 2>/dev/null)
 tr -d '\r' <"$out" >"$dir/out"
 
 # section NAME: that step's output; rc_of NAME: its exit status.
-section() { sed -n "/^=== $1 rc=/,/^=== /p" "$dir/out" | sed '1d;$d'; }
+section() { grep -v "^console| " "$dir/out" | sed -n "/^=== $1 rc=/,/^=== /p" | sed '1d;$d'; }
 rc_of() { sed -n "s/^=== $1 rc=\([0-9]*\)$/\1/p" "$dir/out"; }
 # flat NAME: its JSON on one line, without spaces; row NAME I: node I's object.
 flat() { section "$1" | tr -d ' \n'; }
@@ -122,16 +131,24 @@ ok $([ "$(rc_of add-node)" = 0 ] && echo "$a" | grep -q "^node2 (n2): started, p
 	echo "$a" | grep -q "^node2 (n2): joined VC elastic (boot node0 reaches it: rtt_us" &&
 	echo "$a" | grep -q "^node-join 2: acknowledged by the guest"; echo $?) \
 	"vc add-node 2: its part starts, node 0 reaches it, the guest acknowledges node-join 2"
+rb=$(echo "$a" | sed -n 's/^memory checksum before \([0-9a-f]*\/[0-9]*\), after .*/\1/p')
+ra=$(echo "$a" | sed -n 's/^memory checksum before .*, after \([0-9a-f]*\/[0-9]*\): .*/\1/p')
+ok $(echo "$a" | grep -q "^node2 (n2) homes its NUMA node's memory now: 131072 pages from node0" &&
+	[ -n "$rb" ] && [ "$rb" = "$ra" ]; echo $?) \
+	"--rebalance: node 2 takes the homes of its 512 MiB from node 0, checksums equal ($rb, $ra)"
 [ "$(rc_of add-node)" = 0 ] || echo "$a" | sed 's/^/# /'
 ok $([ "$(rc_of status-added)" = 0 ] && flat status-added | grep -q '"placement":\[0,1,2\]' &&
 	row status-added 2 | grep -q '"state":"running"' && row status-added 2 | grep -q '"vcpus":\[2\]}' &&
-	row status-added 2 | grep -q '"member":"joined"'; echo $?) \
-	"vc status -o json after the add: node 2 runs and reports vCPU 2 (placement [0,1,2])"
+	row status-added 2 | grep -q '"member":"joined"' &&
+	row status-added 2 | grep -q '"live":{"faults":{[^}]*},"remote_fetches":[0-9]*,"pages_owned":[0-9]*,"pages_homed":131072'; echo $?) \
+	"vc status -o json after the add: node 2 runs, reports vCPU 2 (placement [0,1,2]) and homes 131072 pages"
 e=$(section evict)
+# The guest's console as streamed, complete even if the run was stopped early.
+c=$(sed -n 's/^console| //p' "$dir/out")
 before=$(echo "$e" | sed -n 's/^memory checksum before \([0-9a-f]*\/[0-9]*\), after .*/\1/p')
 after=$(echo "$e" | sed -n 's/^memory checksum before .*, after \([0-9a-f]*\/[0-9]*\): .*/\1/p')
 ok $(echo "$e" | grep -q "^node-leave-keep 1: acknowledged by the guest" &&
-	section console | grep -q "NUMA node 1: its cluster node leaves; CPUs 1 stay online"; echo $?) \
+	echo "$c" | grep -q "NUMA node 1: its cluster node leaves; CPUs 1 stay online"; echo $?) \
 	"vc evict 1 told the guest first (node-leave-keep 1), which kept CPU 1 and acknowledged"
 ok $([ "$(rc_of evict)" = 0 ] && echo "$e" | grep -q "^node1 (n1) left VC elastic: 1 vCPU(s) moved to node0, [1-9][0-9]* pages handed over"; echo $?) \
 	"vc evict 1: node 1 left to node 0 (the I/O node, the default): $(echo "$e" | grep "left VC")"
@@ -149,7 +166,6 @@ ok $([ "$(rc_of checksum)" = 0 ] && section checksum | grep -Eq "^VC elastic: me
 	"vc checksum (and -o json) of the running guest: $(section checksum)"
 ok $([ "$(rc_of evict-again)" = 1 ] && section evict-again | grep -q "node 1 already left VC elastic"; echo $?) \
 	"a second vc evict of node 1 is refused: it already left"
-c=$(section console)
 ok $(echo "$c" | grep -q "^cvmm-guest: hotadd online cpus=0-2$" && echo "$c" | grep -q "^cvmm-guest: node2 cpus=2$"; echo $?) \
 	"the guest brought CPU 2 online, in NUMA node 2"
 ok $(echo "$c" | grep -q "^cvmm-guest-test: memory: PASS threads=3" && echo "$c" | grep -q "^cvmm-guest-test: locks: PASS threads=3"; echo $?) \

@@ -100,6 +100,7 @@ static void add_node_refusals(void **state)
 static void answers(void **state)
 {
 	struct ctl_leave_result r;
+	struct ctl_rehome_result rh;
 	uint64_t d, t, pages, paused;
 	double rate;
 	char hex[40], text[256];
@@ -139,6 +140,27 @@ static void answers(void **state)
 	assert_false(r.verified);
 	assert_false(r.has_pushed);
 	assert_int_equal(ctl_parse_leave("error node0 hosts the devices", &r), -EINVAL);
+
+	assert_int_equal(ctl_parse_rehome("ok rehomed to node2 pages 131072 pushed 12 zero 131000 "
+					  "rehome_ms 5003 paused_ms 5100 checksum 00cd/9 before "
+					  "00cd/9 after",
+					  &rh),
+			 0);
+	assert_int_equal(rh.to, 2);
+	assert_int_equal(rh.pages, 131072);
+	assert_int_equal(rh.pushed, 12);
+	assert_int_equal(rh.zero, 131000);
+	assert_int_equal(rh.rehome_ms, 5003);
+	assert_int_equal(rh.paused_ms, 5100);
+	assert_true(rh.verified);
+	assert_string_equal(rh.before, "00cd/9");
+	assert_int_equal(ctl_parse_rehome("ok rehomed to node1 pages 0 pushed 0 zero 0 rehome_ms 1 "
+					  "paused_ms 9",
+					  &rh),
+			 0);
+	assert_false(rh.verified);
+	assert_int_equal(ctl_parse_rehome("ok rehomed to node1 pages 3", &rh), -EINVAL);
+	assert_int_equal(ctl_parse_rehome("error node1 has not joined", &rh), -EINVAL);
 
 	assert_int_equal(ctl_parse_checksum("ok checksum 1f2e pages 99 paused_ms 7", hex,
 					    sizeof(hex), &pages, &paused),
