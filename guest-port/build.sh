@@ -41,7 +41,9 @@ bb_pkg=busybox-static:i386
 bb_ver=$(apt-cache policy "$bb_pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
 if [ -z "$bb_ver" ] || [ "$bb_ver" = "(none)" ]; then
 	dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
-	apt-get update -q >/dev/null
+	# A list that fails to download (a mirror mid-sync) is not fatal: the
+	# candidate check below says if busybox is still missing.
+	apt-get update -q >/dev/null || say "apt-get update failed for some lists (above); going on with the others"
 	bb_ver=$(apt-cache policy "$bb_pkg" | awk '/Candidate:/ {print $2}')
 fi
 [ -n "$bb_ver" ] && [ "$bb_ver" != "(none)" ] || die "apt has no $bb_pkg"

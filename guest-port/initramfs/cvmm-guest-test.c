@@ -21,6 +21,13 @@
  *       checksummed record writes into records interleaved across threads (every
  *       page holds every thread's records). Verified once all have finished.
  *
+ *   cvmm-guest-test cow [ROUNDS]  fork isolation across CPUs: one thread on
+ *       the first CPU and one on the last (on another node when the VC has
+ *       several) take turns forking while the other writes pages the parent
+ *       had written before. The child must still read the old contents: the
+ *       fork write-protected the parent's page table entries on one node, and
+ *       the writer on the other node must take its copy-on-write fault.
+ *
  * The throughput modes time the run with CLOCK_MONOTONIC from the start
  * barrier's release to the last thread's end and print ops (OPS per thread,
  * summed) per second.
@@ -36,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_CPUS	64
@@ -458,6 +466,186 @@ static int test_throughput(const char *name, unsigned long ops)
 	return 1;
 }
 
+#define COW_PAGES 64 /* more than the kernel's 33-page single-flush ceiling */
+
+struct cow {
+	pthread_barrier_t step;
+	int cpu[2]; /* the two CPUs taking turns */
+	unsigned long rounds;
+	volatile uint32_t *buf;	  /* this round's pages, one word per page */
+	volatile uint32_t *other; /* a region whose protection change flushes the TLB */
+	uint32_t before, after;	  /* what the pages hold at the fork, and after it */
+	unsigned long stale;	  /* rounds whose child saw the write made after its fork */
+	unsigned long lost;	  /* rounds whose writer did not read back its own write */
+	int error;
+	uint64_t phase_ns[5]; /* thread 0's time at each step of the last round */
+};
+
+static void cow_step(struct cow *c, int me, int step)
+{
+	pthread_barrier_wait(&c->step);
+	if (me == 0)
+		c->phase_ns[step] = now_ns();
+}
+
+static void cow_fill(volatile uint32_t *buf, uint32_t v)
+{
+	for (int i = 0; i < COW_PAGES; i++)
+		buf[i * (4096 / sizeof(*buf))] = v + (uint32_t)i;
+}
+
+static int cow_count(volatile uint32_t *buf, uint32_t v)
+{
+	int bad = 0;
+
+	for (int i = 0; i < COW_PAGES; i++)
+		bad += buf[i * (4096 / sizeof(*buf))] != v + (uint32_t)i;
+	return bad;
+}
+
+/* A full TLB flush of this CPU: a protection change over more pages than the
+ * kernel flushes one by one. */
+static int cow_flush(struct cow *c)
+{
+	size_t len = COW_PAGES * 4096;
+
+	if (mprotect((void *)c->other, len, PROT_READ) ||
+	    mprotect((void *)c->other, len, PROT_READ | PROT_WRITE))
+		return -1;
+	return 0;
+}
+
+/* Forks; the child waits for the go byte on the pipe, then exits with the
+ * number of pages that do not hold c->before. Returns the child's pid. */
+static pid_t cow_fork(struct cow *c, int go[2])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char b;
+
+		close(go[1]);
+		if (read(go[0], &b, 1) != 1)
+			_exit(255);
+		_exit(cow_count(c->buf, c->before) ? 1 : 0);
+	}
+	return pid;
+}
+
+/* Thread `me` (0 or 1) of the two: in even rounds thread 0 writes and thread 1
+ * forks, in odd rounds the other way round. */
+static void cow_round(struct cow *c, int me, unsigned long round)
+{
+	int forker = (int)(round & 1) ? 0 : 1;
+	int go[2] = { -1, -1 };
+	pid_t pid = -1;
+	int status;
+
+	if (me != forker) {
+		/* The writer maps the pages, writes them, and flushes its TLB so
+		 * that its translations are settled before the other CPU forks. */
+		c->buf = mmap(NULL, COW_PAGES * 4096, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (c->buf == MAP_FAILED) {
+			c->error = 1;
+			c->buf = NULL;
+		} else {
+			c->before = 0x51000000u + (uint32_t)round * 0x1000u;
+			c->after = c->before + 0x800u;
+			cow_fill(c->buf, c->before);
+			if (cow_flush(c))
+				c->error = 1;
+		}
+	}
+	cow_step(c, me, 0);
+	if (me == forker && c->buf) {
+		if (pipe(go) == 0)
+			pid = cow_fork(c, go);
+		if (pid < 0)
+			c->error = 1;
+	}
+	cow_step(c, me, 1);
+	if (me != forker && c->buf) {
+		/* After the fork: each write must fault and copy. */
+		cow_fill(c->buf, c->after);
+		if (cow_count(c->buf, c->after))
+			c->lost++;
+	}
+	cow_step(c, me, 2);
+	if (me == forker && pid > 0) {
+		close(go[0]);
+		if (write(go[1], "g", 1) != 1 || waitpid(pid, &status, 0) != pid ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) > 1)
+			c->error = 1;
+		else if (WEXITSTATUS(status) == 1)
+			c->stale++;
+		close(go[1]);
+	} else if (me == forker && go[0] >= 0) {
+		close(go[0]);
+		close(go[1]);
+	}
+	cow_step(c, me, 3);
+	if (me != forker && c->buf) {
+		munmap((void *)c->buf, COW_PAGES * 4096);
+		c->buf = NULL;
+	}
+	cow_step(c, me, 4);
+}
+
+static void *cow_thread(void *arg)
+{
+	struct cow *c = arg;
+
+	if (pin(c->cpu[1]))
+		c->error = 1;
+	for (unsigned long r = 0; r < c->rounds; r++)
+		cow_round(c, 1, r);
+	return NULL;
+}
+
+static int test_cow(unsigned long rounds)
+{
+	struct cow c = { .cpu = { 0, ncpus - 1 }, .rounds = rounds };
+	pthread_t helper;
+
+	if (ncpus < 2) {
+		printf("cvmm-guest-test: cow: FAIL needs 2 CPUs, %d online\n", ncpus);
+		return 1;
+	}
+	c.other = mmap(NULL, COW_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (c.other == MAP_FAILED || pin(c.cpu[0])) {
+		printf("cvmm-guest-test: cow: FAIL cannot set up (mmap or pin)\n");
+		return 1;
+	}
+	cow_fill(c.other, 1);
+	pthread_barrier_init(&c.step, NULL, 2);
+	pthread_create(&helper, NULL, cow_thread, &c);
+	for (unsigned long r = 0; r < rounds; r++) {
+		uint64_t t0 = now_ns();
+
+		cow_round(&c, 0, r);
+		fprintf(stderr,
+			"cvmm-guest-test: cow: round %lu: %.2f s (map %.2f fork %.2f write %.2f "
+			"child %.2f unmap %.2f), stale %lu, lost %lu\n",
+			r + 1, (double)(now_ns() - t0) / 1e9, (double)(c.phase_ns[0] - t0) / 1e9,
+			(double)(c.phase_ns[1] - c.phase_ns[0]) / 1e9,
+			(double)(c.phase_ns[2] - c.phase_ns[1]) / 1e9,
+			(double)(c.phase_ns[3] - c.phase_ns[2]) / 1e9,
+			(double)(c.phase_ns[4] - c.phase_ns[3]) / 1e9, c.stale, c.lost);
+	}
+	pthread_join(helper, NULL);
+
+	if (!c.stale && !c.lost && !c.error) {
+		printf("cvmm-guest-test: cow: PASS cpus=%d,%d rounds=%lu pages=%d\n", c.cpu[0],
+		       c.cpu[1], rounds, COW_PAGES);
+		return 0;
+	}
+	printf("cvmm-guest-test: cow: FAIL cpus=%d,%d rounds=%lu stale=%lu lost=%lu error=%d\n",
+	       c.cpu[0], c.cpu[1], rounds, c.stale, c.lost, c.error);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long ops;
@@ -469,7 +657,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: cvmm-guest-test memory|locks|local|shared [OPS]\n");
+		fprintf(stderr, "usage: cvmm-guest-test memory|locks|local|shared|cow [OPS]\n");
 		return 2;
 	}
 	ops = argc == 3 ? strtoul(argv[2], NULL, 10) : 20000;
@@ -479,7 +667,9 @@ int main(int argc, char **argv)
 		return test_locks(ops);
 	if (!strcmp(argv[1], "local") || !strcmp(argv[1], "shared"))
 		return test_throughput(argv[1], ops);
-	fprintf(stderr, "cvmm-guest-test: unknown test '%s' (memory, locks, local, shared)\n",
+	if (!strcmp(argv[1], "cow"))
+		return test_cow(argc == 3 ? ops : 40);
+	fprintf(stderr, "cvmm-guest-test: unknown test '%s' (memory, locks, local, shared, cow)\n",
 		argv[1]);
 	return 2;
 }

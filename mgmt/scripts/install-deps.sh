@@ -35,7 +35,10 @@ fi
 
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q >/dev/null
+# A list that fails to download (a mirror mid-sync) is not fatal: the install
+# below fails, naming the package, if it needed that list.
+$SUDO apt-get update -q >/dev/null ||
+	echo "deps: apt-get update failed for some lists (above); going on with the others" >&2
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
 echo "deps: done"
