@@ -11,11 +11,12 @@
 # change to what goes in builds a new image. The overlay is rebuilt every run:
 # it holds this tree's build/bin, which changes with every build.
 #
-# The base holds Debian's amd64 kernel (linux-image-6.1.0-N-amd64-unsigned, the
-# newest the archive has, or $CVMM_NODE_KERNEL), its kvm, kvm-amd, virtio, 9p and
-# rdma_rxe modules with their dependencies, a static busybox, iproute2's `rdma`,
-# libibverbs with the rxe provider, and the verbs tools of ibverbs-utils and
-# perftest.
+# The base holds Debian's amd64 kernel (linux-image-6.1.0-N-amd64-unsigned of the
+# version of the installed linux-source-6.1, or $CVMM_NODE_KERNEL), its virtio,
+# 9p and rdma_rxe modules with their dependencies, kvm and kvm-amd rebuilt from
+# that source with kvm/*.patch (kvm/build.sh says why), a static busybox,
+# iproute2's `rdma`, libibverbs with the rxe provider, and the verbs tools of
+# ibverbs-utils and perftest.
 set -euo pipefail
 tmp="" # the work directory of base or overlay, removed on exit
 
@@ -35,34 +36,52 @@ PKGS="iproute2 rdma-core libibverbs1 ibverbs-providers ibverbs-utils perftest li
 say() { echo "image: $*" >&2; }
 die() { echo "image: error: $*" >&2; exit 1; }
 
-newest_cached_kernel() {
-	ls "$debs"/linux-image-6.1.0-*-amd64-unsigned_*_amd64.deb 2>/dev/null | sort -V | tail -n 1
+# The KVM modules are rebuilt from Debian's kernel source, so the node kernel
+# is the one of the same version.
+source_tarball=/usr/src/linux-source-6.1.tar.xz
+
+source_version() {
+	local ver
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) || true
+	[ -n "$ver" ] && [ -f "$source_tarball" ] ||
+		die "linux-source-6.1 is not installed (make deps installs it): the node's KVM is built from it"
+	echo "$ver"
 }
 
-# The kernel package, as "name version".
+# The newest linux-image-6.1.0-N-amd64-unsigned package whose candidate is version $1.
+kernel_of_version() {
+	local pkg
+	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | awk '{print $1}' |
+		sort -V | while read -r pkg; do
+		[ "$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')" = "$1" ] && echo "$pkg"
+	done | tail -n 1
+}
+
+# The kernel package of linux-source-6.1's version, as "name version".
 kernel_pkg() {
-	local pkg ver deb
+	local pkg ver deb src
 	if [ -n "${CVMM_NODE_KERNEL:-}" ]; then
 		pkg=$CVMM_NODE_KERNEL
 	else
-		deb=$(newest_cached_kernel)
+		src=$(source_version)
+		deb=$(ls "$debs"/linux-image-6.1.0-*-amd64-unsigned_"${src//:/%3a}"_amd64.deb 2>/dev/null | sort -V | tail -n 1)
 		if [ -n "$deb" ]; then
 			deb=$(basename "$deb")
-			echo "${deb%%_*} $(echo "$deb" | cut -d_ -f2)"
+			echo "${deb%%_*} $src"
 			return
 		fi
-		pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
-			awk '{print $1}' | sort -V | tail -n 1)
+		pkg=$(kernel_of_version "$src")
 		if [ -z "$pkg" ]; then
-			say "apt has no package lists; running apt-get update"
-			apt-get update -q >/dev/null
-			pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
-				awk '{print $1}' | sort -V | tail -n 1)
+			say "apt knows no linux-image-6.1.0-*-amd64-unsigned $src; running apt-get update"
+			apt-get update -q >/dev/null || say "apt-get update failed for some lists (above); going on with the others"
+			pkg=$(kernel_of_version "$src")
 		fi
-		[ -n "$pkg" ] || die "no linux-image-6.1.0-*-amd64-unsigned package in the apt archive"
+		[ -n "$pkg" ] || die "no linux-image-6.1.0-*-amd64-unsigned package of version $src (linux-source-6.1's) in the apt archive"
 	fi
 	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
 	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $pkg is not in the apt archive"
+	[ "$ver" = "$(source_version)" ] ||
+		die "CVMM_NODE_KERNEL=$pkg is version $ver but linux-source-6.1 is $(source_version): the node's KVM modules are rebuilt from that source, so the two must match"
 	echo "$pkg $ver"
 }
 
@@ -72,7 +91,7 @@ apt_version() {
 	ver=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
 	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 		say "apt does not know $1; running apt-get update"
-		apt-get update -q >/dev/null
+		apt-get update -q >/dev/null || say "apt-get update failed for some lists (above); going on with the others"
 		ver=$(apt-cache policy "$1" | awk '/Candidate:/ {print $2}')
 	fi
 	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $1 is not in the apt archive"
@@ -95,9 +114,12 @@ fetch_deb() {
 }
 
 cmd_inputs() {
-	echo "kernel $(kernel_pkg)"
+	local kernel
+	kernel=$(kernel_pkg)
+	echo "kernel $kernel"
 	echo "busybox busybox-static:amd64 $(apt_version busybox-static:amd64)"
 	echo "modules $MODULES"
+	echo "kvm-patches $(cat "$here"/kvm/build.sh "$here"/kvm/*.patch | sha256sum | cut -c1-16)"
 	echo "tools $TOOLS"
 	local p
 	for p in $PKGS; do
@@ -192,6 +214,12 @@ cmd_base() {
 		echo "/$rel" >>"$root/etc/cvmm/modules"
 	done
 	echo "$kver" >"$root/etc/cvmm/kernel-release"
+	"$here/kvm/build.sh" "$kver" "$source_tarball" "$tmp/kvm"
+	for m in kvm kvm-amd; do
+		f=$root/lib/modules/$kver/kernel/arch/x86/kvm/$m.ko
+		[ -f "$f" ] || die "$m.ko is not among the node's modules"
+		cp "$tmp/kvm/$m.ko" "$f"
+	done
 
 	say "adding busybox, rdma tools and libibverbs with the rxe provider"
 	deb=$(fetch_deb busybox-static:amd64 "$(apt_version busybox-static:amd64)")

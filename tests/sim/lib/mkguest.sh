@@ -8,9 +8,11 @@
 #   cvmm-guest: init uptime=SECONDS
 #   cvmm-guest: cpus=N            (grep -c ^processor /proc/cpuinfo)
 # and powers the guest off. NN is the kernel ABI of the newest amd64-unsigned
-# package, the same one the sim nodes run, so both kernels come from one
-# Debian release. Everything is cached under $CVMM_CACHE/guest-ARCH-KEY, KEY
-# hashing this script and the package versions, so a change builds anew.
+# package (cached or known to apt), so both kernels come from one Debian
+# release; when apt has no i386 package of that ABI (its i386 lists may lack
+# the security archive), the newest i386 ABI apt has is taken, and said.
+# Everything is cached under $CVMM_CACHE/guest-ARCH-KEY, KEY hashing this
+# script and the package versions, so a change builds anew.
 set -euo pipefail
 
 arch=${1:?usage: mkguest.sh i386|amd64}
@@ -25,6 +27,12 @@ amd64) flavour=amd64-unsigned; darch=amd64 ;;
 *) die "unknown guest architecture '$arch' (i386, amd64)" ;;
 esac
 
+# newest_abi FLAVOUR: the newest ABI number of linux-image-6.1.0-NN-FLAVOUR apt knows.
+newest_abi() {
+	apt-cache search --names-only "^linux-image-6\.1\.0-[0-9]+-$1\$" |
+		sed -E 's/^linux-image-6\.1\.0-([0-9]+)-.*/\1/' | sort -n | tail -n 1
+}
+
 # The ABI number: from a cached node kernel if there is one, else from apt.
 abi() {
 	local deb
@@ -33,8 +41,7 @@ abi() {
 		basename "$deb" | sed -E 's/^linux-image-6\.1\.0-([0-9]+)-.*/\1/'
 		return
 	fi
-	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
-		sed -E 's/^linux-image-6\.1\.0-([0-9]+)-.*/\1/' | sort -n | tail -n 1
+	newest_abi amd64-unsigned
 }
 
 if [ "$darch" = i386 ] && ! dpkg --print-foreign-architectures | grep -qx i386; then
@@ -51,6 +58,14 @@ kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')
 if [ -z "$kver" ] || [ "$kver" = "(none)" ]; then
 	apt-get update -q >/dev/null || true
 	kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')
+fi
+if { [ -z "$kver" ] || [ "$kver" = "(none)" ]; } && [ "$darch" = i386 ]; then
+	other=$(newest_abi "$flavour")
+	if [ -n "$other" ]; then
+		say "apt has no $kpkg; taking ABI $other, the newest $flavour it has"
+		kpkg=linux-image-6.1.0-$other-$flavour:$darch
+		kver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')
+	fi
 fi
 bver=$(apt-cache policy "$bpkg" | awk '/Candidate:/ {print $2}')
 [ -n "$kver" ] && [ "$kver" != "(none)" ] || die "apt has no $kpkg"
