@@ -50,11 +50,13 @@ source_version() {
 
 # The newest linux-image-6.1.0-N-amd64-unsigned package whose candidate is version $1.
 kernel_of_version() {
-	local pkg
-	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | awk '{print $1}' |
-		sort -V | while read -r pkg; do
-		[ "$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')" = "$1" ] && echo "$pkg"
-	done | tail -n 1
+	local pkgs
+	pkgs=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | awk '{print $1}')
+	[ -n "$pkgs" ] || return 0
+	# One apt-cache policy for all of them: "name:" lines, each followed by its Candidate.
+	# shellcheck disable=SC2086
+	apt-cache policy $pkgs | awk -v want="$1" '/^[^ ]/ { p = $1; sub(":$", "", p) }
+		/Candidate:/ && $2 == want { print p }' | sort -V | tail -n 1
 }
 
 # The kernel package of linux-source-6.1's version, as "name version".

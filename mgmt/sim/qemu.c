@@ -41,9 +41,14 @@ void sim_node_console_path(const char *rundir, unsigned int node, char *buf, siz
 
 int sim_node_cmdline(const struct sim_node_cfg *c, char *buf, size_t len)
 {
+	/*
+	 * loglevel=5 rather than quiet (4): the boot's info lines stay off the
+	 * console, but the stack traces of a soft lockup or a warning (default
+	 * level, 4) are printed.
+	 */
 	int n = snprintf(
 		buf, len,
-		"console=ttyS0 panic=-1 quiet cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s%s%s",
+		"console=ttyS0 panic=-1 loglevel=5 cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s%s%s",
 		c->node, c->nodes, c->rdma, c->kvm_amd ? " cvmm.kvm_amd=" : "",
 		c->kvm_amd ? c->kvm_amd : "", c->shares ? " cvmm.share=" : "",
 		c->shares ? c->shares : "", c->secret ? " cvmm.secret=" : "",
