@@ -46,13 +46,13 @@ int sim_node_cmdline(const struct sim_node_cfg *c, char *buf, size_t len)
 	 * console, but the stack traces of a soft lockup or a warning (default
 	 * level, 4) are printed.
 	 */
-	int n = snprintf(
-		buf, len,
-		"console=ttyS0 panic=-1 loglevel=5 cvmm.node=%u cvmm.nodes=%u cvmm.rdma=%d%s%s%s%s%s%s",
-		c->node, c->nodes, c->rdma, c->kvm_amd ? " cvmm.kvm_amd=" : "",
-		c->kvm_amd ? c->kvm_amd : "", c->shares ? " cvmm.share=" : "",
-		c->shares ? c->shares : "", c->secret ? " cvmm.secret=" : "",
-		c->secret ? c->secret : "");
+	int n = snprintf(buf, len,
+			 "console=ttyS0 panic=-1 loglevel=5 cvmm.node=%u cvmm.nodes=%u "
+			 "cvmm.rdma=%d%s%s%s%s%s%s",
+			 c->node, c->nodes, c->rdma, c->kvm_amd ? " cvmm.kvm_amd=" : "",
+			 c->kvm_amd ? c->kvm_amd : "", c->shares ? " cvmm.share=" : "",
+			 c->shares ? c->shares : "", c->secret ? " cvmm.secret=" : "",
+			 c->secret ? c->secret : "");
 
 	return n < 0 || (size_t)n >= len ? -E2BIG : n;
 }
