@@ -15,11 +15,7 @@
 #                                    before and after the hand-over.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/node-monitor.sh"
-guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || [ ! -f "$guest/bzImage" ]; then
-	skip "cluster-wide pause" "needs /dev/kvm and the guest kernel ($guest/bzImage)"
-	tap_done
-fi
+need_kvm_guest "cluster-wide pause"
 tmp=$(mktemp -d)
 trap 'kill -KILL $n0 $n1 2>/dev/null; rm -rf "$tmp"' EXIT
 

@@ -10,11 +10,7 @@
 #   node 1 heard of it, the guest runs on, and both nodes stop cleanly.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/node-monitor.sh"
-guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || [ ! -f "$guest/bzImage" ]; then
-	skip "rehome onto a joined node" "needs /dev/kvm and the guest kernel ($guest/bzImage)"
-	tap_done
-fi
+need_kvm_guest "rehome onto a joined node"
 tmp=$(mktemp -d)
 trap 'kill -KILL $n0 $n1 2>/dev/null; rm -rf "$tmp"' EXIT
 

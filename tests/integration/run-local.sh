@@ -7,6 +7,7 @@
 # run ends at its --timeout. With --check, such a guest (no initramfs, so no
 # init either way) is classified "no boot", status 10, by the real binary.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/node-monitor.sh"
 tmp=$(mktemp -d)
 out=$tmp/out
 err=$tmp/err
@@ -31,11 +32,7 @@ ok $([ $? = 0 ] && grep -q -- "--transport tcp" "$out" && grep -q -- "--check" "
 [ -z "$(ls -A "$TMPDIR")" ]
 ok $? "no VC file left behind by refused runs"
 
-guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || [ ! -f "$guest/bzImage" ]; then
-	skip "local-mode runs" "needs /dev/kvm and the guest kernel ($guest/bzImage)"
-	tap_done
-fi
+need_kvm_guest "local-mode runs"
 vc=$tmp/vc.json
 cat >"$vc" <<JSON
 {

@@ -3,8 +3,19 @@
 # talk to their monitors (source it after tap.sh; $tmp is the test's folder,
 # where node I's monitor socket is $tmp/monI).
 #
+#   need_kvm_guest WHAT   sets $guest; without /dev/kvm or the guest kernel,
+#                         skips WHAT, saying why, and ends the test
 #   free_ports N          N free TCP ports on 127.0.0.1, on one line
 #   mon NODE COMMAND...   node NODE's monitor's reply in $reply, its exit status in $rc
+
+need_kvm_guest()
+{
+	guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || [ ! -f "$guest/bzImage" ]; then
+		skip "$1" "needs /dev/kvm and the guest kernel ($guest/bzImage)"
+		tap_done
+	fi
+}
 
 free_ports()
 {
