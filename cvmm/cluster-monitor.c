@@ -204,16 +204,19 @@ static void progress_line(void *arg, uint64_t done, uint64_t total)
 	(void)!write_full(p->fd, line, (size_t)n);
 }
 
-/* " checksum S/N before S/N after" after the answer in out, and its newline. */
-static void add_sums(char *out, size_t len, bool verify, uint64_t s0, uint64_t p0, uint64_t s1,
-		     uint64_t p1)
+/* The checksums (or why the one after failed) after the answer in out, and its newline. */
+static void add_sums(char *out, size_t len, const struct cluster_step_stats *st)
 {
 	size_t n = strlen(out);
 
-	if (verify && n < len)
+	if (st->verify && st->after_err && n < len) /* not cvmmctl's " checksum " */
+		snprintf(out + n, len - n, " checksum-failed-after %s (before %016llx/%llu)",
+			 strerror(-st->after_err), (unsigned long long)st->sum_before,
+			 (unsigned long long)st->pages_before);
+	else if (st->verify && n < len)
 		snprintf(out + n, len - n, " checksum %016llx/%llu before %016llx/%llu after",
-			 (unsigned long long)s0, (unsigned long long)p0, (unsigned long long)s1,
-			 (unsigned long long)p1);
+			 (unsigned long long)st->sum_before, (unsigned long long)st->pages_before,
+			 (unsigned long long)st->sum_after, (unsigned long long)st->pages_after);
 	if (strlen(out) + 1 < len)
 		strcat(out, "\n");
 }
@@ -222,7 +225,7 @@ static void leave(struct cluster *c, unsigned long to, bool verify, char *out, s
 		  int client)
 {
 	struct progress_out p = { .fd = client, .t0 = clock_now_ns() };
-	struct cluster_leave_stats st = { .verify = verify };
+	struct cluster_leave_stats st = { .step.verify = verify };
 	int ret;
 
 	if (to >= c->cfg.nnodes || to == c->cfg.node) {
@@ -247,17 +250,17 @@ static void leave(struct cluster *c, unsigned long to, bool verify, char *out, s
 		 "ok left to node%lu vcpus %u pages %llu pushed %llu zero %llu handover_ms %llu "
 		 "paused_ms %llu max_move_us %llu",
 		 to, st.vcpus, (unsigned long long)st.pages, (unsigned long long)st.pushed,
-		 (unsigned long long)st.zero, (unsigned long long)st.handover_ns / 1000000,
-		 (unsigned long long)st.paused_ns / 1000000,
+		 (unsigned long long)st.zero, (unsigned long long)st.step.step_ns / 1000000,
+		 (unsigned long long)st.step.paused_ns / 1000000,
 		 (unsigned long long)st.max_move_ns / 1000);
-	add_sums(out, len, verify, st.sum_before, st.pages_before, st.sum_after, st.pages_after);
+	add_sums(out, len, &st.step);
 }
 
 static void rehome(struct cluster *c, unsigned long to, bool verify, char *out, size_t len,
 		   int client)
 {
 	struct progress_out p = { .fd = client, .t0 = clock_now_ns() };
-	struct cluster_rehome_stats st = { .verify = verify };
+	struct cluster_rehome_stats st = { .step.verify = verify };
 	int ret;
 
 	if (to >= c->cfg.nnodes || to == c->cfg.node) {
@@ -281,9 +284,9 @@ static void rehome(struct cluster *c, unsigned long to, bool verify, char *out, 
 		 "ok rehomed to node%lu pages %llu pushed %llu zero %llu rehome_ms %llu "
 		 "paused_ms %llu",
 		 to, (unsigned long long)st.pages, (unsigned long long)st.pushed,
-		 (unsigned long long)st.zero, (unsigned long long)st.rehome_ns / 1000000,
-		 (unsigned long long)st.paused_ns / 1000000);
-	add_sums(out, len, verify, st.sum_before, st.pages_before, st.sum_after, st.pages_after);
+		 (unsigned long long)st.zero, (unsigned long long)st.step.step_ns / 1000000,
+		 (unsigned long long)st.step.paused_ns / 1000000);
+	add_sums(out, len, &st.step);
 }
 
 bool cluster_command(struct vm *vm, const char *line, char *out, size_t len, int client)

@@ -323,3 +323,36 @@ int cluster__pause_still(struct cluster *c, uint64_t *sum, uint64_t *pages)
 	}
 	return ret;
 }
+
+int cluster__paused_step(struct cluster *c, const char *what,
+			 int (*step)(struct cluster *c, void *arg, bool *moved), void *arg,
+			 struct cluster_step_stats *st)
+{
+	uint64_t t0 = clock_now_ns(), t1;
+	bool moved = false;
+	int ret;
+
+	ret = cluster__pause_still(c, st->verify ? &st->sum_before : NULL, &st->pages_before);
+	if (ret)
+		return ret;
+	t1 = clock_now_ns();
+	ret = step(c, arg, &moved);
+	st->step_ns = clock_now_ns() - t1;
+	if (ret && moved) {
+		pr_err("node%u: %s failed: %s; the guest's memory may be split between nodes: "
+		       "stopping the guest",
+		       c->cfg.node, what, strerror(-ret));
+		vm__request_stop(c->vm, VM_STOP_KVM);
+		return ret;
+	}
+	/* The others heard the step's messages before a checksum's: links are FIFO. */
+	if (!ret && st->verify) {
+		st->after_err = dsm_checksum(c->dsm, &st->sum_after, &st->pages_after);
+		if (st->after_err)
+			pr_err("node%u: checksum after %s: %s", c->cfg.node, what,
+			       strerror(-st->after_err));
+	}
+	cluster__resume_all(c);
+	st->paused_ns = clock_now_ns() - t0;
+	return ret;
+}

@@ -97,6 +97,33 @@ void cluster__resume_all(struct cluster *c);
 int cluster__pause_still(struct cluster *c, uint64_t *sum, uint64_t *pages);
 
 /*
+ * What a paused step measured (cluster__paused_step): the step itself, the
+ * whole pause, and with verify the checksums of the paused guest's memory
+ * before and after the step.
+ */
+struct cluster_step_stats {
+	uint64_t step_ns;   /* the DSM's part */
+	uint64_t paused_ns; /* every vCPU paused */
+	bool verify;	    /* in: checksum guest memory before and after */
+	uint64_t sum_before, pages_before, sum_after, pages_after;
+	int after_err; /* the checksum after a step that succeeded failed: -errno */
+};
+
+/*
+ * Runs step(c, arg, &moved), a DSM step that moves homes or pages between
+ * nodes (a hand-over, a rehome), with the guest still
+ * (cluster__pause_still), then resumes every vCPU. step returns 0 or
+ * -errno, and sets moved once anything may have moved. A failure after
+ * that may leave the guest's memory split between old and new homes: the
+ * VC then stops (VM_STOP_KVM), with one message naming `what`, and nothing
+ * resumes. 0 once the step is done (a checksum after it that fails is
+ * st->after_err), or the -errno of pausing or of the step.
+ */
+int cluster__paused_step(struct cluster *c, const char *what,
+			 int (*step)(struct cluster *c, void *arg, bool *moved), void *arg,
+			 struct cluster_step_stats *st);
+
+/*
  * This node leaves the running virtual computer (cvmm/node-leave.c): its
  * vCPUs move to node `to`, every vCPU pauses, the DSM hands this node's
  * pages and homes over to `to`, every vCPU resumes, and this node's VM
@@ -107,15 +134,12 @@ int cluster__pause_still(struct cluster *c, uint64_t *sum, uint64_t *pages);
  * VC).
  */
 struct cluster_leave_stats {
-	unsigned int vcpus;   /* moved to `to` */
-	uint64_t max_move_ns; /* the longest of their moves */
-	uint64_t pages;	      /* handed over */
-	uint64_t pushed;      /* of which contents sent */
-	uint64_t zero;	      /* of which untouched, sent as runs of zeros */
-	uint64_t handover_ns; /* the hand-over itself */
-	uint64_t paused_ns;   /* every vCPU paused */
-	bool verify;	      /* in: checksum guest memory before and after */
-	uint64_t sum_before, pages_before, sum_after, pages_after;
+	unsigned int vcpus;		/* moved to `to` */
+	uint64_t max_move_ns;		/* the longest of their moves */
+	uint64_t pages;			/* handed over */
+	uint64_t pushed;		/* of which contents sent */
+	uint64_t zero;			/* of which untouched, sent as runs of zeros */
+	struct cluster_step_stats step; /* the hand-over; in: step.verify */
 };
 int cluster__leave(struct cluster *c, unsigned int to,
 		   void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
@@ -131,13 +155,10 @@ int cluster__leave(struct cluster *c, unsigned int to,
  * failure while homes moved stops the VC).
  */
 struct cluster_rehome_stats {
-	uint64_t pages;	    /* homes given */
-	uint64_t pushed;    /* of which contents sent */
-	uint64_t zero;	    /* of which untouched, sent as runs of zeros */
-	uint64_t rehome_ns; /* the DSM's part */
-	uint64_t paused_ns; /* every vCPU paused */
-	bool verify;	    /* in: checksum guest memory before and after */
-	uint64_t sum_before, pages_before, sum_after, pages_after;
+	uint64_t pages;			/* homes given */
+	uint64_t pushed;		/* of which contents sent */
+	uint64_t zero;			/* of which untouched, sent as runs of zeros */
+	struct cluster_step_stats step; /* the rehome; in: step.verify */
 };
 int cluster__rehome(struct cluster *c, unsigned int to,
 		    void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,

@@ -17,10 +17,10 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cvmm/cluster-priv.h"
-#include "cvmm/lib/clock.h"
 #include "cvmm/lib/log.h"
 #include "dsm/dsm.h"
 
@@ -55,9 +55,10 @@ static int move_all(struct cluster *c, unsigned int to, struct cluster_leave_sta
 	return 0;
 }
 
-/* Counts the pages handed over for the stats, and passes the news on. */
+/* The hand-over step: counts the pages handed over, and passes the news on. */
 struct tap {
 	struct cluster_leave_stats *st;
+	unsigned int to;
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *arg;
 };
@@ -71,57 +72,53 @@ static void count_pages(void *arg, uint64_t done, uint64_t total)
 		tp->progress(tp->arg, done, total);
 }
 
+static int handover_step(struct cluster *c, void *arg, bool *moved)
+{
+	struct tap *tp = arg;
+	struct dsm_handover_stats hs = { 0 };
+	int ret = dsm_handover(c->dsm, tp->to, count_pages, tp, &hs);
+
+	*moved = hs.started;
+	tp->st->pushed = hs.pushed;
+	tp->st->zero = hs.zero;
+	return ret;
+}
+
 int cluster__leave(struct cluster *c, unsigned int to,
 		   void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
 		   struct cluster_leave_stats *st)
 {
 	struct cl_msg left = { .type = CL_MSG_LEFT };
-	struct dsm_handover_stats hs = { 0 };
-	struct tap tp;
-	struct vm *vm = c->vm;
-	uint64_t t0, t1;
-
-	bool verify = st->verify;
+	struct tap tp = { .st = st, .to = to, .progress = progress, .arg = arg };
+	char what[64];
+	uint64_t live;
 	int ret;
 
-	*st = (struct cluster_leave_stats){ .verify = verify };
-	if (!vm || !c->dsm || to >= c->cfg.nnodes || to == c->cfg.node)
+	*st = (struct cluster_leave_stats){ .step.verify = st->step.verify };
+	if (!c->vm || !c->dsm || to >= c->cfg.nnodes || to == c->cfg.node)
 		return -EINVAL;
 	if (c->cfg.node == c->cfg.io_node)
 		return -EPERM; /* the devices cannot move (yet) */
-	if (!(c->vm_nodes & (1ull << to)))
+	pthread_mutex_lock(&c->route_lock);
+	live = c->vm_nodes;
+	pthread_mutex_unlock(&c->route_lock);
+	if (!(live & (1ull << to)))
 		return -EHOSTUNREACH;
 	ret = move_all(c, to, st);
 	if (ret)
 		return ret;
 
-	t0 = clock_now_ns();
-	ret = cluster__pause_still(c, verify ? &st->sum_before : NULL, &st->pages_before);
+	snprintf(what, sizeof(what), "the hand-over to node%u", to);
+	ret = cluster__paused_step(c, what, handover_step, &tp, &st->step);
 	if (ret)
 		return ret;
-	t1 = clock_now_ns();
-	tp = (struct tap){ .st = st, .progress = progress, .arg = arg };
-	ret = dsm_handover(c->dsm, to, count_pages, &tp, &hs);
-	st->pushed = hs.pushed;
-	st->zero = hs.zero;
-	st->handover_ns = clock_now_ns() - t1;
-	if (ret) {
-		/* Some pages may have moved, some not: the guest's memory is split. */
-		pr_err("node%u: leaving: the hand-over to node%u failed; stopping the guest",
-		       c->cfg.node, to);
-		vm__request_stop(vm, VM_STOP_KVM);
-		return ret;
-	}
-	if (verify) /* the others heard HANDOVER before this: links are FIFO */
-		ret = dsm_checksum(c->dsm, &st->sum_after, &st->pages_after);
-	if (ret)
-		pr_err("node%u: checksum after the hand-over: %s", c->cfg.node, strerror(-ret));
-	cluster__resume_all(c);
-	st->paused_ns = clock_now_ns() - t0;
+	pthread_mutex_lock(&c->route_lock);
+	live = c->vm_nodes;
+	pthread_mutex_unlock(&c->route_lock);
 	for (unsigned int n = 0; n < c->cfg.nnodes; n++)
-		if (n != c->cfg.node && (c->vm_nodes & (1ull << n)))
+		if (n != c->cfg.node && (live & (1ull << n)))
 			cluster_send(c, n, &left);
 	atomic_store(&c->left, true);
-	vm__request_stop(vm, VM_STOP_LEFT);
+	vm__request_stop(c->vm, VM_STOP_LEFT);
 	return 0;
 }

@@ -13,28 +13,43 @@
  *      CPUs run, as if N had been there from the start.
  */
 #include <errno.h>
-#include <string.h>
+#include <stdio.h>
 
 #include "cvmm/cluster-priv.h"
-#include "cvmm/lib/clock.h"
 #include "cvmm/lib/log.h"
 #include "dsm/dsm.h"
+
+struct rehome_step {
+	uint64_t first, count;
+	unsigned int to;
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *arg;
+	struct dsm_handover_stats hs;
+};
+
+static int rehome_step(struct cluster *c, void *arg, bool *moved)
+{
+	struct rehome_step *r = arg;
+	int ret = dsm_rehome(c->dsm, r->first, r->count, r->to, r->progress, r->arg, &r->hs);
+
+	*moved = r->hs.started;
+	return ret;
+}
 
 int cluster__rehome(struct cluster *c, unsigned int to,
 		    void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,
 		    struct cluster_rehome_stats *st)
 {
-	struct dsm_handover_stats hs = { 0 };
-	bool verify = st->verify;
-	uint64_t t0, t1, first, count;
+	struct rehome_step r = { .to = to, .progress = progress, .arg = arg };
+	char what[64];
 	int ret;
 
-	*st = (struct cluster_rehome_stats){ .verify = verify };
+	*st = (struct cluster_rehome_stats){ .step.verify = st->step.verify };
 	if (!c->vm || !c->dsm || to >= c->cfg.nnodes || to == c->cfg.node || !c->cfg.mem)
 		return -EINVAL;
-	first = c->cfg.mem[to].start / DSM_PAGE_SIZE;
-	count = c->cfg.mem[to].size / DSM_PAGE_SIZE;
-	if (!count)
+	r.first = c->cfg.mem[to].start / DSM_PAGE_SIZE;
+	r.count = c->cfg.mem[to].size / DSM_PAGE_SIZE;
+	if (!r.count)
 		return -EINVAL;
 	pthread_mutex_lock(&c->route_lock);
 	ret = c->vm_nodes & (1ull << to) ? 0 : -ENOTCONN; /* not joined (yet), or left */
@@ -42,37 +57,16 @@ int cluster__rehome(struct cluster *c, unsigned int to,
 	if (ret)
 		return ret;
 
-	t0 = clock_now_ns();
-	ret = cluster__pause_still(c, verify ? &st->sum_before : NULL, &st->pages_before);
-	if (ret)
-		return ret;
-	t1 = clock_now_ns();
-	ret = dsm_rehome(c->dsm, first, count, to, progress, arg, &hs);
-	st->rehome_ns = clock_now_ns() - t1;
-	st->pages = hs.pushed + hs.zero + hs.dir_only;
-	st->pushed = hs.pushed;
-	st->zero = hs.zero;
-	if (ret == -EINVAL || ret == -ENOTCONN) { /* checked before anything moved */
-		cluster__resume_all(c);
-		return ret;
-	}
-	if (ret) {
-		/* Some homes moved, some not: the guest's memory is split. */
-		pr_err("node%u: giving node%u its homes failed; stopping the guest", c->cfg.node,
-		       to);
-		vm__request_stop(c->vm, VM_STOP_KVM);
-		return ret;
-	}
-	if (verify) /* the others heard REHOME before this: links are FIFO */
-		ret = dsm_checksum(c->dsm, &st->sum_after, &st->pages_after);
-	if (ret)
-		pr_err("node%u: checksum after giving node%u its homes: %s", c->cfg.node, to,
-		       strerror(-ret));
-	cluster__resume_all(c);
-	st->paused_ns = clock_now_ns() - t0;
-	pr_info("node%u: node%u homes its NUMA node's memory now: %llu pages (%llu pushed, %llu "
-		"zero), guest paused %llu ms",
-		c->cfg.node, to, (unsigned long long)st->pages, (unsigned long long)st->pushed,
-		(unsigned long long)st->zero, (unsigned long long)st->paused_ns / 1000000);
+	snprintf(what, sizeof(what), "giving node%u its homes", to);
+	ret = cluster__paused_step(c, what, rehome_step, &r, &st->step);
+	st->pages = r.hs.pushed + r.hs.zero + r.hs.dir_only;
+	st->pushed = r.hs.pushed;
+	st->zero = r.hs.zero;
+	if (!ret)
+		pr_info("node%u: node%u homes its NUMA node's memory now: %llu pages (%llu "
+			"pushed, %llu zero), guest paused %llu ms",
+			c->cfg.node, to, (unsigned long long)st->pages,
+			(unsigned long long)st->pushed, (unsigned long long)st->zero,
+			(unsigned long long)st->step.paused_ns / 1000000);
 	return ret;
 }

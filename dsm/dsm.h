@@ -170,6 +170,7 @@ struct dsm_handover_stats {
 	uint64_t zero;	   /* pages given as runs of zero pages (XFER_ZERO) */
 	uint64_t dir_only; /* pages whose directory entry alone moved */
 	uint64_t messages;
+	bool started; /* past the argument checks: on failure, pages may be split */
 };
 int dsm_handover(struct dsm *d, unsigned to,
 		 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg,

@@ -198,6 +198,7 @@ int dsm_handover(struct dsm *d, unsigned to,
 
 	if (to >= d->cfg.nnodes || to == d->cfg.node || !d->started)
 		return -EINVAL;
+	h.st.started = true;
 	ret = give_range(&h, 0, d->npages, true);
 	if (st)
 		*st = h.st;
@@ -233,6 +234,7 @@ int dsm_rehome(struct dsm *d, uint64_t first, uint64_t count, unsigned to,
 		return -EINVAL;
 	if (!engine_peer_live(d, to))
 		return -ENOTCONN;
+	h.st.started = true;
 	ret = give_range(&h, first, end, false);
 	if (st)
 		*st = h.st;

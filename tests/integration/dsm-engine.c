@@ -354,7 +354,11 @@ static void handover_case(void)
 		 (unsigned long long)before[1], PAGES + 2);
 	tap(ok, what);
 
-	ok = !dsm_handover(n[2].d, 1, on_progress, &prog, &hs) && !dsm_depart(n[2].d);
+	/* A hand-over refused by its checks moves nothing, and says so. */
+	ok = dsm_handover(n[2].d, 2, NULL, NULL, &hs) == -EINVAL && !hs.started;
+	tap(ok, "handover: to itself is refused (-EINVAL) before anything moved (started 0)");
+
+	ok = !dsm_handover(n[2].d, 1, on_progress, &prog, &hs) && hs.started && !dsm_depart(n[2].d);
 	snprintf(what, sizeof(what),
 		 "handover: node 2 handed %llu pages over to node 1 (progress %llu/%llu in %u "
 		 "calls; "
@@ -452,7 +456,9 @@ static void rehome_case(void)
 	quiesce_sum(&n[1]);
 	ok &= !n[1].ret && before[1] == 3;
 
-	ok &= !dsm_rehome(n[0].d, RP, PAGES, 2, on_progress, &prog, &hs);
+	/* Refused by its checks (to itself): nothing moved, and it says so. */
+	ok &= dsm_rehome(n[0].d, RP, PAGES, 0, NULL, NULL, &hs) == -EINVAL && !hs.started;
+	ok &= !dsm_rehome(n[0].d, RP, PAGES, 2, on_progress, &prog, &hs) && hs.started;
 	snprintf(what, sizeof(what),
 		 "rehome: node 0 gave %llu pages to node 2 (progress %llu/%llu; %llu pushed, "
 		 "%llu zero, %llu directory only)",
@@ -1118,7 +1124,7 @@ static void wire_case(enum bad_kind kind, const char *field, const char *name)
 int main(void)
 {
 	log_set_prefix("dsm-engine-test");
-	printf("1..36\n");
+	printf("1..37\n");
 	loop_cluster();
 	handover_case();
 	rehome_case();
