@@ -6,9 +6,9 @@
  * dsm/rdma-conn.c.
  *
  * Set-up is out of band over TCP, the way rc_pingpong does it: the mesh is
- * formed exactly like the tcp transport's (node i connects to j < i and
- * accepts j > i, on the same host:port addresses and listening socket), the
- * HELLO frames are the tcp ones, and then each side sends a connection
+ * formed by the tcp transport's code (dsm/tp-setup.c: node i connects to
+ * j < i and accepts j > i, on the same host:port addresses and listening
+ * socket, with the same HELLO frames), and then each side sends a connection
  * record (QPN, PSN, GID, MTU, receive depth, landing ring) and brings its QP
  * to RTS. A last byte each way says "my QP is ready to receive"; then the
  * socket is closed. We use the control path rather than rdma_cm because it
@@ -50,20 +50,17 @@
 #include <fcntl.h>
 #include <infiniband/verbs.h>
 #include <net/if.h>
-#include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cvmm/lib/log.h"
 #include "dsm/rdma-conn.h"
+#include "dsm/tp-setup.h"
 #include "dsm/transport.h"
 #include "dsm/wire.h"
 
@@ -141,14 +138,6 @@ struct rdma_priv {
 	bool own_listen;
 	struct rdma_peer peer[DSM_MAX_NODES];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* --- device: find, diagnose, inventory --------------------------------------------- */
 
@@ -518,7 +507,7 @@ static int peer_init(struct dsm_transport *tp, struct rdma_priv *r, unsigned id)
 		return ret;
 	}
 	if (getrandom(&psn, sizeof(psn), 0) != sizeof(psn))
-		psn = (uint32_t)now_ms() * 2654435761u;
+		psn = (uint32_t)tp_setup_now_ms() * 2654435761u;
 	p->local = (struct dsm_rdma_info){
 		.qpn = p->qp->qp_num,
 		.psn = psn & 0xffffff,
@@ -631,112 +620,7 @@ static unsigned peer_close(struct rdma_priv *r, struct rdma_peer *p, unsigned *n
 	return bad;
 }
 
-/* --- set-up socket (the same mesh and HELLO as tcp) -------------------------------- */
-
-static int resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[256];
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res;
-	int ret;
-
-	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(host)) {
-		pr_err("dsm rdma: address '%s' is not host:port", addr);
-		return -EINVAL;
-	}
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = 0;
-	ret = getaddrinfo(host, colon + 1, &hints, &res);
-	if (ret) {
-		pr_err("dsm rdma: cannot resolve '%s': %s", addr, gai_strerror(ret));
-		return -EINVAL;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int io_full(int fd, void *buf, size_t len, bool wr, uint64_t deadline)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		struct pollfd pf = { .fd = fd, .events = wr ? POLLOUT : POLLIN };
-		uint64_t now = now_ms();
-		ssize_t n;
-		int ret;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		ret = poll(&pf, 1, (int)(deadline - now));
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		if (ret <= 0)
-			continue;
-		n = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int send_hello(struct dsm_transport *tp, int fd, uint64_t deadline)
-{
-	uint8_t frame[DSM_WIRE_HDR_LEN + sizeof(struct dsm_hello)];
-	struct dsm_msg m = { .type = DSM_MSG_HELLO, .seq = 1, .len = sizeof(struct dsm_hello) };
-
-	dsm_wire_put_hello(frame + DSM_WIRE_HDR_LEN, &tp->hello);
-	m.payload = frame + DSM_WIRE_HDR_LEN;
-	dsm_wire_encode(frame, &m);
-	return io_full(fd, frame, sizeof(frame), true, deadline);
-}
-
-static int recv_hello(struct dsm_transport *tp, int fd, uint64_t deadline, const char *who,
-		      unsigned *node)
-{
-	uint8_t frame[DSM_WIRE_HDR_LEN + sizeof(struct dsm_hello)];
-	struct dsm_wire_err err = { 0 };
-	struct dsm_hello h;
-	struct dsm_msg m;
-	const char *field;
-	size_t flen;
-	int ret;
-
-	ret = io_full(fd, frame, sizeof(frame), false, deadline);
-	if (!ret)
-		ret = dsm_wire_decode(frame, sizeof(frame), 1, &m, &flen, &err);
-	if (!ret && m.type != DSM_MSG_HELLO) {
-		err.field = "type";
-		snprintf(err.what, sizeof(err.what), "%s instead of hello", dsm_msg_name(m.type));
-		ret = -EPROTO;
-	}
-	if (ret == -EPROTO) {
-		pr_err("dsm rdma: node %u: bad hello from %s: field %s: %s", tp->hello.node, who,
-		       err.field, err.what);
-		return ret;
-	}
-	if (ret) {
-		pr_err("dsm rdma: node %u: no hello from %s: %s", tp->hello.node, who,
-		       strerror(-ret));
-		return ret;
-	}
-	dsm_wire_get_hello(m.payload, &h);
-	if (dsm_hello_check(&tp->hello, &h, &field)) {
-		pr_err("dsm rdma: node %u: hello from %s (node %u) does not match ours: field %s",
-		       tp->hello.node, who, h.node, field);
-		return -EPROTO;
-	}
-	*node = h.node;
-	return 0;
-}
+/* --- set-up: the mesh and HELLO of dsm/tp-setup.c, then the QP records ---------- */
 
 /*
  * After HELLO: records both ways, QP to RTS, then one byte each way so that
@@ -751,8 +635,8 @@ static int exchange(struct dsm_transport *tp, int fd, unsigned id, uint64_t dead
 	int ret;
 
 	dsm_rdma_info_put(out, &p->local);
-	ret = io_full(fd, out, sizeof(out), true, deadline);
-	ret = ret ?: io_full(fd, in, sizeof(in), false, deadline);
+	ret = tp_setup_io(fd, out, sizeof(out), true, deadline);
+	ret = ret ?: tp_setup_io(fd, in, sizeof(in), false, deadline);
 	if (ret) {
 		pr_err("dsm rdma: node %u: exchanging QP records with node %u: %s", tp->hello.node,
 		       id, strerror(-ret));
@@ -773,8 +657,8 @@ static int exchange(struct dsm_transport *tp, int fd, unsigned id, uint64_t dead
 	ret = peer_connect(tp, r, id);
 	if (ret)
 		return ret;
-	ret = io_full(fd, &ready, 1, true, deadline);
-	ret = ret ?: io_full(fd, &ready, 1, false, deadline);
+	ret = tp_setup_io(fd, &ready, 1, true, deadline);
+	ret = ret ?: tp_setup_io(fd, &ready, 1, false, deadline);
 	if (ret)
 		pr_err("dsm rdma: node %u: node %u did not confirm its QP: %s", tp->hello.node, id,
 		       strerror(-ret));
@@ -783,39 +667,11 @@ static int exchange(struct dsm_transport *tp, int fd, unsigned id, uint64_t dead
 
 static int connect_peer(struct dsm_transport *tp, unsigned j, uint64_t deadline)
 {
-	const char *addr = tp->cfg->addrs[j];
-	struct sockaddr_storage ss;
-	socklen_t len;
-	unsigned node;
-	int fd, ret;
+	int fd = tp_setup_connect(tp, j, deadline), ret;
 
-	ret = resolve(addr, &ss, &len);
-	if (ret)
-		return ret;
-	for (;;) {
-		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (!connect(fd, (struct sockaddr *)&ss, len))
-			break;
-		ret = -errno;
-		close(fd);
-		if ((ret != -ECONNREFUSED && ret != -ENETUNREACH && ret != -EHOSTUNREACH) ||
-		    now_ms() >= deadline) {
-			pr_err("dsm rdma: node %u: cannot connect to node %u at %s: %s",
-			       tp->hello.node, j, addr, strerror(-ret));
-			return ret;
-		}
-		usleep(50 * 1000);
-	}
-	ret = send_hello(tp, fd, deadline);
-	ret = ret ?: recv_hello(tp, fd, deadline, addr, &node);
-	if (!ret && node != j) {
-		pr_err("dsm rdma: node %u: %s answered as node %u, expected %u", tp->hello.node,
-		       addr, node, j);
-		ret = -EPROTO;
-	}
-	ret = ret ?: exchange(tp, fd, j, deadline);
+	if (fd < 0)
+		return fd;
+	ret = exchange(tp, fd, j, deadline);
 	close(fd);
 	return ret;
 }
@@ -827,28 +683,20 @@ static int accept_peers(struct dsm_transport *tp, unsigned count, uint64_t deadl
 	uint8_t eof;
 	int fd, ret;
 
-	while (count) {
-		struct pollfd pf = { .fd = r->listen_fd, .events = POLLIN };
-		uint64_t now = now_ms();
-
-		if (now >= deadline || poll(&pf, 1, (int)(deadline - now)) == 0) {
+	for (; count; count--) {
+		fd = tp_setup_accept(tp, r->listen_fd, deadline, &node);
+		if (fd == -ETIMEDOUT)
 			pr_err("dsm rdma: node %u: %u peer(s) did not connect", tp->hello.node,
 			       count);
-			return -ETIMEDOUT;
-		}
-		fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
-				continue;
-			return -errno;
-		}
-		ret = recv_hello(tp, fd, deadline, "an incoming connection", &node);
-		if (!ret && (node <= tp->hello.node || r->peer[node].up)) {
+		if (fd < 0)
+			return fd;
+		ret = 0;
+		if (node <= tp->hello.node || r->peer[node].up) {
 			pr_err("dsm rdma: node %u: unexpected connection from node %u",
 			       tp->hello.node, node);
 			ret = -EPROTO;
 		}
-		ret = ret ?: send_hello(tp, fd, deadline);
+		ret = ret ?: tp_setup_send_hello(tp, fd, deadline);
 		ret = ret ?: exchange(tp, fd, node, deadline);
 		/*
 		 * Let the connecting side close first, so that TIME_WAIT lands on
@@ -856,41 +704,11 @@ static int accept_peers(struct dsm_transport *tp, unsigned count, uint64_t deadl
 		 * may bind it again at once.
 		 */
 		if (!ret)
-			io_full(fd, &eof, 1, false, now_ms() + 1000);
+			tp_setup_io(fd, &eof, 1, false, tp_setup_now_ms() + 1000);
 		close(fd);
 		if (ret)
 			return ret;
-		count--;
 	}
-	return 0;
-}
-
-static int open_listener(struct dsm_transport *tp, struct rdma_priv *r)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, one = 1, ret;
-
-	if (tp->cfg->listen_fd >= 0) {
-		r->listen_fd = tp->cfg->listen_fd;
-		return 0;
-	}
-	ret = resolve(tp->cfg->addrs[tp->hello.node], &ss, &len);
-	if (ret)
-		return ret;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, DSM_MAX_NODES)) {
-		ret = -errno;
-		pr_err("dsm rdma: node %u: cannot listen on %s: %s", tp->hello.node,
-		       tp->cfg->addrs[tp->hello.node], strerror(-ret));
-		close(fd);
-		return ret;
-	}
-	r->listen_fd = fd;
-	r->own_listen = true;
 	return 0;
 }
 
@@ -900,7 +718,7 @@ static int rdma_open(struct dsm_transport *tp)
 {
 	const struct dsm_config *cfg = tp->cfg;
 	unsigned self = cfg->node, j;
-	uint64_t deadline = now_ms() + (cfg->connect_timeout_ms ?: 10000);
+	uint64_t deadline = tp_setup_now_ms() + (cfg->connect_timeout_ms ?: 10000);
 	struct rdma_priv *r;
 	char err[128];
 	int ret, cqe;
@@ -960,7 +778,11 @@ static int rdma_open(struct dsm_transport *tp)
 			dsm_rdma_payload_name(r->opt.payload), r->opt.depth, r->max_inline);
 	}
 
-	ret = open_listener(tp, r);
+	ret = tp_setup_listen(tp, &r->own_listen);
+	if (ret >= 0) {
+		r->listen_fd = ret;
+		ret = 0;
+	}
 	for (j = 0; j < self && !ret; j++)
 		ret = connect_peer(tp, j, deadline);
 	ret = ret ?: accept_peers(tp, cfg->nnodes - 1 - self, deadline);
@@ -989,7 +811,7 @@ static void rdma_close(struct dsm_transport *tp)
 {
 	struct rdma_priv *r = tp->priv;
 	unsigned nqp = 0, nmr = 0, bad = 0, j;
-	uint64_t deadline = now_ms() + CLOSE_WAIT_MS;
+	uint64_t deadline = tp_setup_now_ms() + CLOSE_WAIT_MS;
 	bool notified[DSM_MAX_NODES] = { false }, waiting;
 
 	if (!r)
@@ -1017,7 +839,7 @@ static void rdma_close(struct dsm_transport *tp)
 			waiting |= notified[j] && r->peer[j].tx_head != r->peer[j].tx_tail;
 		if (waiting)
 			usleep(1000);
-	} while (waiting && now_ms() < deadline);
+	} while (waiting && tp_setup_now_ms() < deadline);
 
 	for (j = 0; j < DSM_MAX_NODES; j++) {
 		bad += peer_close(r, &r->peer[j], &nqp, &nmr);

@@ -2,11 +2,11 @@
 /*
  * tcp transport: one connection per pair of nodes, framed by dsm/wire.h.
  *
- * Mesh set-up is deterministic and deadlock-free: node i connects to every
- * node j < i and accepts every node j > i. Lower nodes reach their accept
- * loop without waiting on higher ones, so by induction everyone gets there.
- * The connecting side sends HELLO first; the accepting side checks it and
- * answers with its own.
+ * Mesh set-up (dsm/tp-setup.c, shared with rdma) is deterministic and
+ * deadlock-free: node i connects to every node j < i and accepts every node
+ * j > i. Lower nodes reach their accept loop without waiting on higher ones,
+ * so by induction everyone gets there. The connecting side sends HELLO
+ * first; the accepting side checks it and answers with its own.
  *
  * Hot-add: nodes in dsm_config.absent are skipped at set-up, and the
  * listening socket stays in the epoll set: an absent node that joins later
@@ -20,10 +20,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,10 +30,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cvmm/lib/log.h"
+#include "dsm/tp-setup.h"
 #include "dsm/transport.h"
 #include "dsm/wire.h"
 
@@ -66,241 +64,32 @@ struct tcp_priv {
 	struct tcp_peer peer[DSM_MAX_NODES];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* "host:port" -> sockaddr. */
-static int resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[256];
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res;
-	int ret;
-
-	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(host)) {
-		pr_err("dsm tcp: address '%s' is not host:port", addr);
-		return -EINVAL;
-	}
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = 0;
-	ret = getaddrinfo(host, colon + 1, &hints, &res);
-	if (ret) {
-		pr_err("dsm tcp: cannot resolve '%s': %s", addr, gai_strerror(ret));
-		return -EINVAL;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	uint64_t now = now_ms();
-	int ret;
-
-	if (now >= deadline)
-		return -ETIMEDOUT;
-	ret = poll(&p, 1, (int)(deadline - now));
-	if (ret < 0)
-		return -errno;
-	return ret ? 0 : -ETIMEDOUT;
-}
-
-/* Blocking exchange during set-up, bounded by deadline. */
-static int io_full(int fd, void *buf, size_t len, bool wr, uint64_t deadline)
-{
-	uint8_t *p = buf;
-	ssize_t n;
-	int ret;
-
-	while (len) {
-		ret = wait_fd(fd, wr ? POLLOUT : POLLIN, deadline);
-		if (ret)
-			return ret;
-		n = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int send_hello(struct dsm_transport *tp, int fd, uint64_t deadline)
-{
-	uint8_t frame[DSM_WIRE_HDR_LEN + sizeof(struct dsm_hello)];
-	struct dsm_msg m = { .type = DSM_MSG_HELLO, .seq = 1, .len = sizeof(struct dsm_hello) };
-
-	dsm_wire_put_hello(frame + DSM_WIRE_HDR_LEN, &tp->hello);
-	m.payload = frame + DSM_WIRE_HDR_LEN;
-	dsm_wire_encode(frame, &m);
-	return io_full(fd, frame, sizeof(frame), true, deadline);
-}
-
-/* Reads and checks a HELLO; *node: the peer's id. */
-static int recv_hello(struct dsm_transport *tp, int fd, uint64_t deadline, const char *who,
-		      unsigned *node)
-{
-	uint8_t frame[DSM_WIRE_HDR_LEN + sizeof(struct dsm_hello)];
-	struct dsm_wire_err err = { 0 };
-	struct dsm_hello h;
-	struct dsm_msg m;
-	const char *field;
-	size_t flen;
-	int ret;
-
-	ret = io_full(fd, frame, DSM_WIRE_HDR_LEN, false, deadline);
-	if (!ret) {
-		ret = dsm_wire_decode(frame, DSM_WIRE_HDR_LEN, 1, &m, &flen, &err);
-		if (ret == -EAGAIN)
-			ret = io_full(fd, frame + DSM_WIRE_HDR_LEN, sizeof(h), false, deadline);
-		if (!ret)
-			ret = dsm_wire_decode(frame, sizeof(frame), 1, &m, &flen, &err);
-		if (!ret && m.type != DSM_MSG_HELLO) {
-			err.field = "type";
-			snprintf(err.what, sizeof(err.what), "%s instead of hello",
-				 dsm_msg_name(m.type));
-			ret = -EPROTO;
-		}
-	}
-	if (ret == -EPROTO) {
-		pr_err("dsm tcp: node %u: bad hello from %s: field %s: %s", tp->hello.node, who,
-		       err.field, err.what);
-		return ret;
-	}
-	if (ret) {
-		pr_err("dsm tcp: node %u: no hello from %s: %s", tp->hello.node, who,
-		       strerror(-ret));
-		return ret;
-	}
-	dsm_wire_get_hello(m.payload, &h);
-	if (dsm_hello_check(&tp->hello, &h, &field)) {
-		pr_err("dsm tcp: node %u: hello from %s (node %u) does not match ours: field %s",
-		       tp->hello.node, who, h.node, field);
-		return -EPROTO;
-	}
-	*node = h.node;
-	return 0;
-}
-
-static int connect_peer(struct dsm_transport *tp, unsigned j, uint64_t deadline)
-{
-	const char *addr = tp->cfg->addrs[j];
-	struct sockaddr_storage ss;
-	socklen_t len;
-	unsigned node;
-	int fd, ret;
-
-	ret = resolve(addr, &ss, &len);
-	if (ret)
-		return ret;
-	for (;;) {
-		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (!connect(fd, (struct sockaddr *)&ss, len))
-			break;
-		ret = -errno;
-		close(fd);
-		/* The peer may not listen yet: retry until the deadline. */
-		if ((ret != -ECONNREFUSED && ret != -ENETUNREACH && ret != -EHOSTUNREACH) ||
-		    now_ms() >= deadline) {
-			pr_err("dsm tcp: node %u: cannot connect to node %u at %s: %s",
-			       tp->hello.node, j, addr, strerror(-ret));
-			return ret;
-		}
-		usleep(50 * 1000);
-	}
-	ret = send_hello(tp, fd, deadline);
-	if (!ret)
-		ret = recv_hello(tp, fd, deadline, addr, &node);
-	if (!ret && node != j) {
-		pr_err("dsm tcp: node %u: %s answered as node %u, expected %u", tp->hello.node,
-		       addr, node, j);
-		ret = -EPROTO;
-	}
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-static int open_listener(struct dsm_transport *tp)
-{
-	struct tcp_priv *t = tp->priv;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, one = 1, ret;
-
-	if (tp->cfg->listen_fd >= 0) {
-		t->listen_fd = tp->cfg->listen_fd;
-		return 0;
-	}
-	ret = resolve(tp->cfg->addrs[tp->hello.node], &ss, &len);
-	if (ret)
-		return ret;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, DSM_MAX_NODES)) {
-		ret = -errno;
-		pr_err("dsm tcp: node %u: cannot listen on %s: %s", tp->hello.node,
-		       tp->cfg->addrs[tp->hello.node], strerror(-ret));
-		close(fd);
-		return ret;
-	}
-	t->listen_fd = fd;
-	t->own_listen = true;
-	return 0;
-}
-
 static int accept_peers(struct dsm_transport *tp, unsigned count, uint64_t deadline)
 {
 	struct tcp_priv *t = tp->priv;
 	unsigned node;
 	int fd, ret;
 
-	while (count) {
-		ret = wait_fd(t->listen_fd, POLLIN, deadline);
-		if (ret) {
-			pr_err("dsm tcp: node %u: %u peer(s) did not connect: %s", tp->hello.node,
-			       count, strerror(-ret));
-			return ret;
-		}
-		fd = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
-				continue;
-			return -errno;
-		}
-		ret = recv_hello(tp, fd, deadline, "an incoming connection", &node);
-		if (!ret && (node < tp->hello.node || t->peer[node].fd >= 0)) {
+	for (; count; count--) {
+		fd = tp_setup_accept(tp, t->listen_fd, deadline, &node);
+		if (fd == -ETIMEDOUT)
+			pr_err("dsm tcp: node %u: %u peer(s) did not connect", tp->hello.node,
+			       count);
+		if (fd < 0)
+			return fd;
+		ret = 0;
+		if (node < tp->hello.node || t->peer[node].fd >= 0) {
 			pr_err("dsm tcp: node %u: unexpected connection from node %u",
 			       tp->hello.node, node);
 			ret = -EPROTO;
 		}
 		if (!ret)
-			ret = send_hello(tp, fd, deadline);
+			ret = tp_setup_send_hello(tp, fd, deadline);
 		if (ret) {
 			close(fd);
 			return ret;
 		}
 		t->peer[node].fd = fd;
-		count--;
 	}
 	return 0;
 }
@@ -337,14 +126,14 @@ static void accept_late(struct dsm_transport *tp)
 	fd = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return; /* EAGAIN, or a connection aborted meanwhile */
-	ret = recv_hello(tp, fd, now_ms() + JOIN_MS, "a joining node", &node);
+	ret = tp_setup_recv_hello(tp, fd, tp_setup_now_ms() + JOIN_MS, "a joining node", &node);
 	if (!ret && !(t->may_join & (1ull << node))) {
 		pr_err("dsm tcp: node %u: node %u may not join (not absent, or joined before)",
 		       tp->hello.node, node);
 		ret = -EPROTO;
 	}
 	if (!ret)
-		ret = send_hello(tp, fd, now_ms() + JOIN_MS);
+		ret = tp_setup_send_hello(tp, fd, tp_setup_now_ms() + JOIN_MS);
 	if (ret) {
 		close(fd);
 		return;
@@ -367,7 +156,7 @@ static int tcp_open(struct dsm_transport *tp)
 {
 	const struct dsm_config *cfg = tp->cfg;
 	unsigned self = cfg->node, j;
-	uint64_t deadline = now_ms() + (cfg->connect_timeout_ms ?: 10000);
+	uint64_t deadline = tp_setup_now_ms() + (cfg->connect_timeout_ms ?: 10000);
 	struct tcp_priv *t;
 	unsigned accepts = 0;
 	int ret;
@@ -387,9 +176,10 @@ static int tcp_open(struct dsm_transport *tp)
 		pthread_mutex_init(&t->peer[j].tx_lock, NULL);
 	}
 
-	ret = open_listener(tp);
-	if (ret)
+	ret = tp_setup_listen(tp, &t->own_listen);
+	if (ret < 0)
 		goto out_close;
+	t->listen_fd = ret;
 	for (j = 0; j < cfg->nnodes; j++) {
 		if (j == self || (cfg->absent & (1ull << j)))
 			continue;
@@ -397,7 +187,7 @@ static int tcp_open(struct dsm_transport *tp)
 			accepts++;
 			continue;
 		}
-		ret = connect_peer(tp, j, deadline);
+		ret = tp_setup_connect(tp, j, deadline);
 		if (ret < 0)
 			goto out_close;
 		t->peer[j].fd = ret;
