@@ -6,7 +6,9 @@
 # and device accesses crossing between the nodes. Last, fork isolation
 # between the nodes (cvmm-guest-test cow): a fork on one node write-protects
 # pages a thread on the other node writes next, and the child must not see
-# those writes (this needs the node's patched KVM, docs/sim.md).
+# those writes (this needs the node's patched KVM, docs/sim.md). Before the
+# workloads, CPU 1 runs one busy task and must take no tick (full dynticks:
+# a ticking CPU on node 1 would fetch CPU 0's timekeeping every tick).
 #
 # The kernel boots with maxcpus=1 and init onlines the other CPU: booting
 # with both CPUs from the start works too, but in emulated nodes (a remote
@@ -28,7 +30,7 @@ cat >"$vc" <<JSON
   "guest": {
     "kernel": "$guest/bzImage",
     "initrd": "$guest/initrd.cpio.gz",
-    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,locks,cow:${CVMM_VC_SMP_COW_ROUNDS:-1} cvmm.ops=${CVMM_VC_SMP_OPS:-60}"
+    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,tickless,memory,locks,cow:${CVMM_VC_SMP_COW_ROUNDS:-1} cvmm.ops=${CVMM_VC_SMP_OPS:-60}"
   },
   "nodes": [
     { "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
@@ -52,6 +54,8 @@ has "^\[node0\] cvmm-guest: online cpus=0-1 "
 ok $? "CPU 1 came online on node 1: $(sed -n 's/^\[node0\] cvmm-guest: online //p' "$out")"
 has "^\[node0\] cvmm-guest: node0 cpus=0$" && has "^\[node0\] cvmm-guest: node1 cpus=1$"
 ok $? "one guest NUMA node per cluster node: node0 has CPU 0, node1 CPU 1"
+has "^\[node0\] cvmm-guest-test: tickless: PASS "
+ok $? "CPU 1 busy with one task takes no tick (full dynticks): $(sed -n 's/^\[node0\] cvmm-guest-test: tickless: //p' "$out")"
 has "^\[node0\] cvmm-guest-test: memory: PASS threads=2"
 ok $? "memory workload on both nodes self-verifies (checksums, atomics, clock monotonic across CPUs)"
 has "^\[node0\] cvmm-guest-test: locks: PASS threads=2"
