@@ -128,7 +128,7 @@ int cluster__paused_step(struct cluster *c, const char *what,
  * vCPUs move to node `to`, every vCPU pauses, the DSM hands this node's
  * pages and homes over to `to`, every vCPU resumes, and this node's VM
  * stops with VM_STOP_LEFT while the others go on. progress hears of pages
- * moved. With st->verify, the paused guest's memory is checksummed before and
+ * moved. With st->step.verify, the paused guest's memory is checksummed before and
  * after the hand-over (dsm_checksum). 0 or -errno (before the hand-over
  * starts, nothing is lost and the VC goes on; a failure during it stops the
  * VC).
@@ -149,7 +149,7 @@ int cluster__leave(struct cluster *c, unsigned int to,
  * On the node that homes node `to`'s NUMA memory (the boot node, while `to`
  * was absent): gives `to` the homes of that memory (cvmm/node-rehome.c):
  * every vCPU pauses, the DSM moves the homes (dsm_rehome), every vCPU
- * resumes. With st->verify, the paused guest's memory is checksummed before
+ * resumes. With st->step.verify, the paused guest's memory is checksummed before
  * and after. 0, -EINVAL (no such node, or this one), -ENOTCONN (`to` has not
  * joined), -EBUSY (another pause holds the guest), or another -errno (a
  * failure while homes moved stops the VC).
