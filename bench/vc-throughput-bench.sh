@@ -49,7 +49,7 @@ run() {
   "name": "tp-$1",
   "transport": "tcp",
   "guest": { "kernel": "$guest/bzImage", "initrd": "$guest/initrd.cpio.gz",
-             "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,$2" },
+             "cmdline": "console=ttyS0 panic=-1 maxcpus=1 nohz_full=1-N cvmm.test=online,$2" },
   "nodes": [ $3 ]
 }
 JSON

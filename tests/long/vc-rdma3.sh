@@ -22,7 +22,7 @@ cat >"$vc" <<JSON
   "guest": {
     "kernel": "$guest/bzImage",
     "initrd": "$guest/initrd.cpio.gz",
-    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 cvmm.test=online,memory,locks cvmm.ops=${CVMM_VC_RDMA3_OPS:-10}"
+    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 nohz_full=1-N cvmm.test=online,memory,locks cvmm.ops=${CVMM_VC_RDMA3_OPS:-10}"
   },
   "nodes": [
     { "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
