@@ -111,6 +111,45 @@ faults() {
 	}' "$1"
 }
 
+# phase_hot LOG MODE NODE: NODE's most-faulted pages during MODE's timed
+# phase, from its once-a-second hot lines ("ADDR FAULTS" per line, the most
+# first, at most 6).
+phase_hot() {
+	awk -v mode="$2" -v node="$3" '
+	{
+		t = $1
+		line = substr($0, length($1) + 2)
+		n = 0
+		if (match(line, /^\[node[0-9]+\] /)) {
+			n = substr(line, 6, RLENGTH - 7) + 0
+			line = substr(line, RLENGTH + 1)
+		}
+	}
+	line ~ ("^cvmm-guest-test: " mode ": PASS ") && !end {
+		match(line, /seconds=[0-9.]+/)
+		end = t
+		start = t - substr(line, RSTART + 8, RLENGTH - 8)
+	}
+	n == node && line ~ /^cvmm-bench: hot / {
+		k++
+		ts[k] = t
+		hot[k] = substr(line, 17)
+	}
+	END {
+		for (i = 1; i <= k; i++) {
+			if (ts[i] < start || ts[i] > end)
+				continue
+			m = split(hot[i], w, / /)
+			for (j = 1; j <= m; j++) {
+				split(w[j], pf, /=/)
+				sum[pf[1]] += pf[2]
+			}
+		}
+		for (p in sum)
+			print p, sum[p]
+	}' "$1" | sort -k2,2nr | head -n 6
+}
+
 # symbols ADDR: what the guest-physical page ADDR (hex) holds, from System.map
 # (the kernel image is mapped at ADDR + 0xc0000000): the variables known to be
 # written often (timekeeping, scheduler, RCU) if the page has any, else its
@@ -180,6 +219,11 @@ for m in local shared; do
 		ra=$(pass "$one" $m thread_rate_sum) rb=$(pass "$two" $m thread_rate_sum)
 		[ -n "$ra" ] && [ -n "$rb" ] && awk -v a="$ra" -v b="$rb" 'BEGIN {
 			printf "vc-throughput-bench: local, each thread over its own time (no start skew): 1 node %.0f, 2 nodes %.0f ops/s: %.2fx\n", a, b, b / a }'
+		for node in 0 1; do
+			phase_hot "$two" $m $node | while read -r page f; do
+				say "  local, 2 nodes: node$node hot page $page, $f faults in the phase: $(symbols "$page")"
+			done
+		done
 		c=$(pass "$one2" $m ops_per_s)
 		[ -n "$c" ] && awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN {
 			printf "vc-throughput-bench: local, host reference: 1 node x 2 vCPUs: %.0f ops/s, %.2fx 1 vCPU; 2 nodes reach %.2f of it\n", c, c / a, b / c }'
@@ -187,6 +231,7 @@ for m in local shared; do
 		awk -v a="$a" -v b="$b" 'BEGIN { printf "vc-throughput-bench: shared, 2 nodes / 1 node: %.3fx (no goal)\n", b / a }'
 	fi
 done
+say "the two-node run's hottest pages over the whole run (boot included):"
 hot_pages "$two"
 say "the three runs took ${secs} s (sim boots included)"
 exit $rc

@@ -187,34 +187,20 @@ static void print_stats(const struct node *n)
  */
 static void print_hot_pages(const struct node *n)
 {
-	enum { HOT = 8 };
-	uint64_t page[HOT] = { 0 }, faults[HOT] = { 0 };
-	uint64_t npages = n->vc.mem / 4096;
+	struct dsm_hot_page hot[8];
+	unsigned int nhot = dsm_hot_pages(n->dsm, NULL, hot, 8);
 
-	for (uint64_t p = 0; p < npages; p++) {
-		uint64_t f = dsm_page_faults(n->dsm, p);
-		int i = HOT - 1;
-
-		if (f <= faults[i])
-			continue;
-		for (; i > 0 && faults[i - 1] < f; i--) {
-			faults[i] = faults[i - 1];
-			page[i] = page[i - 1];
-		}
-		faults[i] = f;
-		page[i] = p;
-	}
 	fprintf(stderr, "cvmm node: node%u hot pages:", n->id);
-	for (int i = 0; i < HOT && faults[i]; i++)
-		fprintf(stderr, " 0x%llx (%llu)", (unsigned long long)page[i] * 4096,
-			(unsigned long long)faults[i]);
+	for (unsigned int i = 0; i < nhot; i++)
+		fprintf(stderr, " 0x%llx (%llu)", (unsigned long long)hot[i].page * DSM_PAGE_SIZE,
+			(unsigned long long)hot[i].faults);
 	fprintf(stderr, "\n");
 }
 
-/* Leaves the DSM once this node needs nothing more; 0 or NODE_PEER_FAILED. */
 /*
  * Leaves the DSM: waits until every peer has finished too, or, for a node
  * that handed its pages over and leaves a VC that goes on, only says so.
+ * 0 or NODE_PEER_FAILED.
  */
 static int dsm_finish(struct node *n, unsigned int timeout_ms, bool depart)
 {

@@ -128,6 +128,16 @@ static void dsm_figures(struct out *o, const struct stats_sample *s)
 	family(o, "cvmm_dsm_pages_homed", "gauge", "Pages whose home is this node.");
 	sample(o, "cvmm_dsm_pages_homed", NULL, NULL, s->pages_homed);
 	latency(o, st);
+	family(o, "cvmm_dsm_hot_page_faults", "gauge",
+	       "Faults on the pages this node faulted on most since the previous sample"
+	       " (about a second), by guest-physical page address.");
+	for (unsigned int i = 0; i < s->nhot && i < STATS_MAX_HOT; i++) {
+		char page[24];
+
+		snprintf(page, sizeof(page), "0x%llx",
+			 (unsigned long long)s->hot[i].page * DSM_PAGE_SIZE);
+		sample(o, "cvmm_dsm_hot_page_faults", "page", page, s->hot[i].faults);
+	}
 }
 
 int stats_format(const struct stats_sample *s, char *buf, size_t len)

@@ -17,6 +17,7 @@
 
 #define STATS_MAX_VCPUS 64 /* VC_MAX_CPUS */
 #define STATS_MAX_CALLS 16 /* hypercall numbers, HC_NR or more */
+#define STATS_MAX_HOT	8  /* cvmm_dsm_hot_page_faults */
 
 struct stats_sample {
 	const char *vc; /* the VC's name: label vc="..." */
@@ -25,6 +26,9 @@ struct stats_sample {
 	bool have_dsm; /* the DSM figures below are set (once the node joined) */
 	struct dsm_stats dsm;
 	uint64_t pages_owned, pages_homed; /* dsm_count_pages() */
+	/* the pages this node faulted on most since the previous sample */
+	unsigned int nhot;
+	struct dsm_hot_page hot[STATS_MAX_HOT];
 
 	unsigned int nvcpus; /* vCPUs this node runs: cvmm_vcpu_node */
 	struct {

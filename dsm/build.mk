@@ -8,7 +8,7 @@ DSM_SRCS := $(DSM_PURE_SRCS)
 UNIT_TESTS += test-dsm-proto
 test-dsm-proto_SRCS := tests/unit/test-dsm-proto.c $(DSM_PURE_SRCS)
 
-DSM_SRCS += dsm/wire.c dsm/transport.c dsm/tp-setup.c dsm/tp-tcp.c dsm/tp-loop.c dsm/uffd.c dsm/engine.c dsm/hold.c dsm/quiesce.c dsm/handover.c
+DSM_SRCS += dsm/wire.c dsm/transport.c dsm/tp-setup.c dsm/tp-tcp.c dsm/tp-loop.c dsm/uffd.c dsm/engine.c dsm/heat.c dsm/hold.c dsm/quiesce.c dsm/handover.c
 
 # rdma transport (docs/dsm.md, "RDMA transport"): every program that links
 # DSM_SRCS links DSM_LIBS. rdma-conn.c is its pure part (unit-tested).

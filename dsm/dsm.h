@@ -193,8 +193,26 @@ int dsm_rehome(struct dsm *d, uint64_t first, uint64_t count, unsigned to,
 /* A snapshot of the counters; safe from any thread. */
 void dsm_get_stats(struct dsm *d, struct dsm_stats *st);
 
-/* How often local accesses to page faulted (its "heat"). */
+/* dsm/heat.c: how often local accesses to a page faulted (its "heat"). */
 uint64_t dsm_page_faults(struct dsm *d, uint64_t page);
+
+/* The pages of guest memory: dsm_config.size / DSM_PAGE_SIZE. */
+uint64_t dsm_npages(struct dsm *d);
+
+struct dsm_hot_page {
+	uint64_t page; /* guest-physical address / DSM_PAGE_SIZE */
+	uint64_t faults;
+};
+
+/*
+ * The (at most max) pages this node faulted on most, the most first, into
+ * out; returns how many. since NULL: faults since the start; else an array
+ * of dsm_npages() counts taken by an earlier call (zeroed for the first),
+ * which the call counts from and then updates to now: the hot pages of a
+ * period. Safe from any thread; one scan of the counters.
+ */
+unsigned int dsm_hot_pages(struct dsm *d, uint64_t *since, struct dsm_hot_page *out,
+			   unsigned int max);
 
 /*
  * The pages of this node, as the protocol state had them at most ~100 ms ago

@@ -867,11 +867,6 @@ void dsm_get_stats(struct dsm *d, struct dsm_stats *st)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-uint64_t dsm_page_faults(struct dsm *d, uint64_t page)
-{
-	return page < d->npages ? __atomic_load_n(&d->heat[page], __ATOMIC_RELAXED) : 0;
-}
-
 void dsm_count_pages(struct dsm *d, uint64_t *owned, uint64_t *homed)
 {
 	*owned = __atomic_load_n(&d->pages_owned, __ATOMIC_RELAXED);

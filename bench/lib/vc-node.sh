@@ -4,11 +4,14 @@
 # standard error (the guest's console is on standard output: the two must
 # not mix within a line)
 #   cvmm-bench: dsm faults=N wait_ms=M
+#   cvmm-bench: hot ADDR=F ADDR=F ...
 # N: the node's DSM faults so far (read, write and upgrade), M: the time they
 # took, estimated from the live statistics file's latency histogram (each
 # fault counted at 3/4 of its power-of-two bucket's bound), so that the bench
 # can tell how many faults fell in a phase of the guest's run and how long
-# the node's vCPUs waited on them.
+# the node's vCPUs waited on them; the hot line: the pages the node faulted
+# on most since the file's previous sample, F faults each (the second line
+# only when there were any).
 vc=$1
 timeout=$2
 stats=/tmp/cvmm-bench-stats.$$
@@ -36,7 +39,17 @@ while kill -0 "$node" 2>/dev/null; do
 			bound = le + 0
 		ms += c * 0.75 * bound * 1000
 	}
-	END { printf "cvmm-bench: dsm faults=%d wait_ms=%.0f\n", n, ms }' "$stats" >&2
+	/^cvmm_dsm_hot_page_faults\{/ {
+		page = $0
+		sub(/.*page="/, "", page)
+		sub(/".*/, "", page)
+		hot = hot " " page "=" $NF
+	}
+	END {
+		printf "cvmm-bench: dsm faults=%d wait_ms=%.0f\n", n, ms
+		if (hot)
+			print "cvmm-bench: hot" hot
+	}' "$stats" >&2
 done
 wait "$node"
 rc=$?

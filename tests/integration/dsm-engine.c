@@ -208,6 +208,36 @@ static int counters_add_up(struct lnode *n, unsigned nnodes, unsigned threads)
 	return ok;
 }
 
+/*
+ * dsm_hot_pages of a node whose guest is still: the list since the start
+ * holds the pages with the most faults, most first, as dsm_page_faults
+ * counts them; a period's list counted from zeroes is the same, and the
+ * next period, with no access in between, is empty.
+ */
+static int hot_pages_agree(struct dsm *d)
+{
+	struct dsm_hot_page all[4], period[4];
+	uint64_t since[PAGES] = { 0 }, least;
+	unsigned int n = dsm_hot_pages(d, NULL, all, 4);
+	int ok = n > 0 && dsm_npages(d) == PAGES;
+
+	for (unsigned int i = 0; ok && i < n; i++)
+		ok = all[i].faults == dsm_page_faults(d, all[i].page) &&
+		     (!i || all[i - 1].faults >= all[i].faults);
+	/* a page left out faulted no more than the last one in (not at all if there was room) */
+	least = n == 4 ? all[3].faults : 0;
+	for (uint64_t p = 0; ok && p < PAGES; p++) {
+		bool in = false;
+
+		for (unsigned int i = 0; i < n; i++)
+			in |= all[i].page == p;
+		ok = in || dsm_page_faults(d, p) <= least;
+	}
+	ok &= dsm_hot_pages(d, since, period, 4) == n && !memcmp(all, period, n * sizeof(*all));
+	ok &= dsm_hot_pages(d, since, period, 4) == 0;
+	return ok;
+}
+
 /* All nodes leave at once: each waits for the others' BYE. */
 static void *leave_node(void *arg)
 {
@@ -254,6 +284,8 @@ static void loop_cluster(void)
 			    0 &&
 		    st.remote_fetches > 0 && st.inv_received > 0 && dsm_page_faults(n[1].d, 0) > 0,
 	    "loop: statistics count faults, fetches, invalidations and page heat");
+	tap(hot_pages_agree(n[1].d), "loop: the hot pages are the most-faulted, most first, "
+				     "and a period's list counts from the one before");
 
 	uint64_t ns;
 
@@ -1124,7 +1156,7 @@ static void wire_case(enum bad_kind kind, const char *field, const char *name)
 int main(void)
 {
 	log_set_prefix("dsm-engine-test");
-	printf("1..37\n");
+	printf("1..38\n");
 	loop_cluster();
 	handover_case();
 	rehome_case();

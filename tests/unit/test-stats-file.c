@@ -62,6 +62,9 @@ static void a_node(struct stats_sample *s)
 	s->call[0].count = 41;
 	s->call[1].name = "cpu_start";
 	s->call[1].count = 1;
+	s->nhot = 2;
+	s->hot[0] = (struct dsm_hot_page){ .page = 0x36e84, .faults = 97 };
+	s->hot[1] = (struct dsm_hot_page){ .page = 0x12a5, .faults = 3 };
 }
 
 static void every_figure_labelled(void **state)
@@ -101,6 +104,11 @@ static void every_figure_labelled(void **state)
 			     "cvmm_hypercalls_total{vc=\"demo\",node=\"1\",call=\"send_ipi\"} 41"));
 	assert_true(has_line(buf,
 			     "cvmm_hypercalls_total{vc=\"demo\",node=\"1\",call=\"cpu_start\"} 1"));
+	assert_true(has_line(
+		buf, "cvmm_dsm_hot_page_faults{vc=\"demo\",node=\"1\",page=\"0x36e84000\"} 97"));
+	assert_true(has_line(
+		buf, "cvmm_dsm_hot_page_faults{vc=\"demo\",node=\"1\",page=\"0x12a5000\"} 3"));
+	assert_int_equal(count(buf, "cvmm_dsm_hot_page_faults{"), 2);
 }
 
 /* Every line is a cvmm_* sample or its HELP/TYPE: what the agent passes through. */
@@ -120,8 +128,8 @@ static void only_cvmm_lines(void **state)
 		assert_int_equal(l[len], '\n');
 		l += len + 1;
 	}
-	/* faults, fetches, pages, invalidations, bytes, owned, homed, latency, vcpu, calls */
-	assert_int_equal(types, 10);
+	/* faults, fetches, pages, invalidations, bytes, owned, homed, latency, hot, vcpu, calls */
+	assert_int_equal(types, 11);
 	assert_true(has_line(buf, "# TYPE cvmm_dsm_pages_owned gauge"));
 	assert_true(has_line(buf, "# TYPE cvmm_dsm_faults_total counter"));
 	assert_true(has_line(buf, "# TYPE cvmm_dsm_fault_latency_seconds histogram"));
