@@ -11,16 +11,23 @@
 # ops/s are the guest's own (CLOCK_MONOTONIC, start barrier to last thread's
 # end). Prints the figures, the ratios, the DSM faults per second each node
 # took during each timed phase and the share of the phase they cost, and the
-# two-node run's hottest pages named from build/guest/System.map. A third
+# pages each node faulted on most during the two-node local phase and over
+# the whole two-node run, named from build/guest/System.map. Each boot runs
+# the local phase 3 times (CVMM_TP_LOCAL_RUNS); its figure is the median
+# phase, and every phase is printed. A third
 # run, one node with 2 vCPUs, is the host's reference: what two vCPUs get
 # from this host without a cluster (two emulated nodes share the host's
 # cores, so K nodes are not K times the hardware of one). The consoles are
-# kept in build/test-logs/bench/. About 7 minutes on the 2-core development
+# kept in build/test-logs/bench/. About 8 minutes on the 2-core development
 # host (docs/performance.md), plus any wait for the lock.
 #
 #   CVMM_TP_LOCAL_OPS      local ops per thread, all runs (default 20000000:
 #                          long enough that the threads' start on two nodes,
 #                          seconds apart, does not dominate)
+#   CVMM_TP_LOCAL_RUNS     local phases per boot (default 3): each figure
+#                          is the median phase of its boot (the emulated
+#                          nodes share a busy 2-core host: one phase can be
+#                          off by 2x), and all of them are printed
 #   CVMM_TP_SHARED_OPS     shared ops per thread on 1 node (default 1000000)
 #   CVMM_TP_SHARED_OPS_K   shared ops per thread on K nodes (default 500: every
 #                          op there moves pages between the nodes, ~ms each)
@@ -34,6 +41,8 @@ logs=$top/build/test-logs/bench
 mkdir -p "$dir" "$logs"
 [ -f "$guest/bzImage" ] || { echo "vc-throughput-bench: no guest (make guest)" >&2; exit 1; }
 local_ops=${CVMM_TP_LOCAL_OPS:-20000000}
+local_runs=${CVMM_TP_LOCAL_RUNS:-3}
+case $local_runs in '' | *[!0-9]* | 0) echo "vc-throughput-bench: CVMM_TP_LOCAL_RUNS: '$local_runs' is not a positive number" >&2; exit 2 ;; esac
 shared_ops=${CVMM_TP_SHARED_OPS:-1000000}
 shared_ops_k=${CVMM_TP_SHARED_OPS_K:-500}
 
@@ -63,18 +72,30 @@ JSON
 	rm -f "$vc"
 }
 
-# pass LOG MODE KEY: KEY's value on MODE's PASS line.
+# pass LOG MODE KEY [N]: KEY's value on MODE's Nth PASS line (the first).
 pass() {
 	sed -nE "s/^[0-9.]+ (\[node0\] )?cvmm-guest-test: $2: PASS .*[ ]$3=([0-9.]+).*/\2/p" "$1" |
-		head -n 1
+		sed -n "${4:-1}p"
 }
 
-# faults LOG MODE NODE: NODE's DSM faults per second during MODE's timed
+# median LOG MODE: which of MODE's PASS lines has the median ops_per_s (the
+# lower middle one of an even count); nothing if there is none.
+median() {
+	pass "$1" "$2" ops_per_s '1,$' | awk '{ print NR, $1 }' | sort -k2,2g |
+		awk '{ i[NR] = $1 } END { if (NR) print i[int((NR + 1) / 2)] }'
+}
+
+# all LOG MODE: MODE's ops_per_s, every PASS line, in order, on one line.
+all() {
+	pass "$1" "$2" ops_per_s '1,$' | tr '\n' ' ' | sed 's/ $//'
+}
+
+# faults LOG MODE NODE [N]: NODE's DSM faults per second during MODE's Nth timed
 # phase and the share of the phase they took (between the first and the last
 # of NODE's once-a-second samples that arrived within it), or "?" if the
 # phase was too short to hold two samples.
 faults() {
-	awk -v mode="$2" -v node="$3" '
+	awk -v mode="$2" -v node="$3" -v want="${4:-1}" '
 	{
 		t = $1
 		line = substr($0, length($1) + 2)
@@ -84,7 +105,7 @@ faults() {
 			line = substr(line, RLENGTH + 1)
 		}
 	}
-	line ~ ("^cvmm-guest-test: " mode ": PASS ") && !end {
+	line ~ ("^cvmm-guest-test: " mode ": PASS ") && ++seen == want {
 		match(line, /seconds=[0-9.]+/)
 		end = t
 		start = t - substr(line, RSTART + 8, RLENGTH - 8)
@@ -111,11 +132,11 @@ faults() {
 	}' "$1"
 }
 
-# phase_hot LOG MODE NODE: NODE's most-faulted pages during MODE's timed
-# phase, from its once-a-second hot lines ("ADDR FAULTS" per line, the most
+# phase_hot LOG MODE NODE [N]: NODE's most-faulted pages during MODE's Nth
+# timed phase, from its once-a-second hot lines ("ADDR FAULTS" per line, the most
 # first, at most 6).
 phase_hot() {
-	awk -v mode="$2" -v node="$3" '
+	awk -v mode="$2" -v node="$3" -v want="${4:-1}" '
 	{
 		t = $1
 		line = substr($0, length($1) + 2)
@@ -125,7 +146,7 @@ phase_hot() {
 			line = substr(line, RLENGTH + 1)
 		}
 	}
-	line ~ ("^cvmm-guest-test: " mode ": PASS ") && !end {
+	line ~ ("^cvmm-guest-test: " mode ": PASS ") && ++seen == want {
 		match(line, /seconds=[0-9.]+/)
 		end = t
 		start = t - substr(line, RSTART + 8, RLENGTH - 8)
@@ -192,39 +213,42 @@ hot_pages() {
 }
 
 start=$(date +%s)
-run one "local:$local_ops,shared:$shared_ops" \
+locals=$(yes "local:$local_ops" | head -n "$local_runs" | paste -sd, -)
+run one "$locals,shared:$shared_ops" \
 	'{ "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "1G" }'
-run two "local:$local_ops,shared:$shared_ops_k" \
+run two "$locals,shared:$shared_ops_k" \
 	'{ "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
   { "id": 1, "address": "10.77.0.2", "cpus": [1], "memory": "512M" }'
-run one2 "local:$local_ops" \
+run one2 "$locals" \
 	'{ "id": 0, "address": "10.77.0.1", "cpus": [0, 1], "memory": "1G" }'
 secs=$(($(date +%s) - start))
 
 one=$logs/vc-throughput-one.log two=$logs/vc-throughput-two.log one2=$logs/vc-throughput-one2.log
 rc=0
 for m in local shared; do
-	a=$(pass "$one" $m ops_per_s) b=$(pass "$two" $m ops_per_s)
+	i1=$(median "$one" $m) i2=$(median "$two" $m)
+	a=$(pass "$one" $m ops_per_s "$i1") b=$(pass "$two" $m ops_per_s "$i2")
 	if [ -z "$a" ] || [ -z "$b" ]; then
 		say "$m: no PASS line (1 node: '${a}', 2 nodes: '${b}'); consoles: $one, $two" >&2
 		grep -h "cvmm-guest-test: $m" "$one" "$two" >&2
 		rc=1
 		continue
 	fi
-	say "$m, 1 node x 1 vCPU: $a ops/s ($(pass "$one" $m ops) ops in $(pass "$one" $m seconds) s)"
-	say "$m, 2 nodes x 1 vCPU: $b ops/s ($(pass "$two" $m ops) ops in $(pass "$two" $m seconds) s;" \
-		"DSM: node0 $(faults "$two" $m 0); node1 $(faults "$two" $m 1))"
+	say "$m, 1 node x 1 vCPU: $a ops/s ($(pass "$one" $m ops "$i1") ops in $(pass "$one" $m seconds "$i1") s)"
+	say "$m, 2 nodes x 1 vCPU: $b ops/s ($(pass "$two" $m ops "$i2") ops in $(pass "$two" $m seconds "$i2") s;" \
+		"DSM: node0 $(faults "$two" $m 0 "$i2"); node1 $(faults "$two" $m 1 "$i2"))"
+	[ $m = shared ] || say "$m, every phase (ops/s; the median is the figure): 1 node: $(all "$one" $m); 2 nodes: $(all "$two" $m)"
 	if [ $m = local ]; then
 		awk -v a="$a" -v b="$b" 'BEGIN { printf "vc-throughput-bench: local, 2 nodes / 1 node: %.2fx (goal >= 1.6x = 0.8 x 2)\n", b / a }'
-		ra=$(pass "$one" $m thread_rate_sum) rb=$(pass "$two" $m thread_rate_sum)
+		ra=$(pass "$one" $m thread_rate_sum "$i1") rb=$(pass "$two" $m thread_rate_sum "$i2")
 		[ -n "$ra" ] && [ -n "$rb" ] && awk -v a="$ra" -v b="$rb" 'BEGIN {
 			printf "vc-throughput-bench: local, each thread over its own time (no start skew): 1 node %.0f, 2 nodes %.0f ops/s: %.2fx\n", a, b, b / a }'
 		for node in 0 1; do
-			phase_hot "$two" $m $node | while read -r page f; do
+			phase_hot "$two" $m $node "$i2" | while read -r page f; do
 				say "  local, 2 nodes: node$node hot page $page, $f faults in the phase: $(symbols "$page")"
 			done
 		done
-		c=$(pass "$one2" $m ops_per_s)
+		c=$(pass "$one2" $m ops_per_s "$(median "$one2" $m)")
 		[ -n "$c" ] && awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN {
 			printf "vc-throughput-bench: local, host reference: 1 node x 2 vCPUs: %.0f ops/s, %.2fx 1 vCPU; 2 nodes reach %.2f of it\n", c, c / a, b / c }'
 	else
