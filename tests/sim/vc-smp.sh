@@ -30,7 +30,7 @@ cat >"$vc" <<JSON
   "guest": {
     "kernel": "$guest/bzImage",
     "initrd": "$guest/initrd.cpio.gz",
-    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 nohz_full=1-N cvmm.test=online,tickless,memory,locks,cow:${CVMM_VC_SMP_COW_ROUNDS:-1} cvmm.ops=${CVMM_VC_SMP_OPS:-60}"
+    "cmdline": "console=ttyS0 panic=-1 maxcpus=1 nohz_full=1-N cvmm.test=online,memory,locks,tickless,cow:${CVMM_VC_SMP_COW_ROUNDS:-1} cvmm.ops=${CVMM_VC_SMP_OPS:-60}"
   },
   "nodes": [
     { "id": 0, "address": "10.77.0.1", "cpus": [0], "memory": "512M" },
