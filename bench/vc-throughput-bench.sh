@@ -48,11 +48,21 @@ shared_ops_k=${CVMM_TP_SHARED_OPS_K:-500}
 
 say() { echo "vc-throughput-bench: $*"; }
 
+# stamp: each line of standard input with the host's time on arrival.
+stamp() {
+	while IFS= read -r line; do
+		printf '%s %s\n' "$EPOCHREALTIME" "${line//$'\r'/}"
+	done
+}
+
 # run NAME TESTS NODES_JSON: boots the guest with cvmm.test=online,TESTS on
 # the nodes; its output, each line stamped with the host's time on arrival,
-# goes to $logs/vc-throughput-NAME.log.
+# goes to $logs/vc-throughput-NAME.log. The sim's standard output (the
+# guest's console) and standard error (vc-node.sh's samples) are stamped
+# apart and merged by time: through one pipe, a sample could land inside a
+# console line the guest had not finished.
 run() {
-	local vc=$dir/bench-tp-$1.$$.json log=$logs/vc-throughput-$1.log n
+	local vc=$dir/bench-tp-$1.$$.json log=$logs/vc-throughput-$1.log n err
 	cat >"$vc" <<JSON
 {
   "name": "tp-$1",
@@ -63,13 +73,16 @@ run() {
 }
 JSON
 	n=$(grep -o '"id"' "$vc" | wc -l)
+	rm -f "$log.fifo"
+	mkfifo "$log.fifo"
+	stamp <"$log.fifo" >"$log.err" &
+	err=$!
 	"$cvmm" sim --nodes "$n" --node-cpus 2 --node-mem 2G \
 		--kvm-amd npt=0 --all --timeout 1200 -- \
-		sh "$top/bench/lib/vc-node.sh" "$vc" 1100 2>&1 |
-		while IFS= read -r line; do
-			printf '%s %s\n' "$EPOCHREALTIME" "${line//$'\r'/}"
-		done >"$log"
-	rm -f "$vc"
+		sh "$top/bench/lib/vc-node.sh" "$vc" 1100 2>"$log.fifo" | stamp >"$log.out"
+	wait "$err"
+	sort -s -n -k1,1 "$log.out" "$log.err" >"$log"
+	rm -f "$vc" "$log.fifo" "$log.out" "$log.err"
 }
 
 # pass LOG MODE KEY [N]: KEY's value on MODE's Nth PASS line (the first).
