@@ -103,12 +103,12 @@ all() {
 	pass "$1" "$2" ops_per_s '1,$' | tr '\n' ' ' | sed 's/ $//'
 }
 
-# faults LOG MODE NODE [N]: NODE's DSM faults per second during MODE's Nth timed
-# phase and the share of the phase they took (between the first and the last
-# of NODE's once-a-second samples that arrived within it), or "?" if the
-# phase was too short to hold two samples.
-faults() {
-	awk -v mode="$2" -v node="$3" -v want="${4:-1}" '
+# phase_awk: the start of the awk programs that read a run's log for one
+# timed phase (variables mode, node, want): splits each line into t (the
+# host's stamp), n (the node it came from, 0 without a prefix) and line (the
+# rest), and sets start and end to the host times of MODE's want-th phase
+# (its PASS line's arrival, less its seconds).
+phase_awk='
 	{
 		t = $1
 		line = substr($0, length($1) + 2)
@@ -123,6 +123,14 @@ faults() {
 		end = t
 		start = t - substr(line, RSTART + 8, RLENGTH - 8)
 	}
+'
+
+# faults LOG MODE NODE [N]: NODE's DSM faults per second during MODE's Nth timed
+# phase and the share of the phase they took (between the first and the last
+# of NODE's once-a-second samples that arrived within it), or "?" if the
+# phase was too short to hold two samples.
+faults() {
+	awk -v mode="$2" -v node="$3" -v want="${4:-1}" "$phase_awk"'
 	n == node && line ~ /^cvmm-bench: dsm faults=[0-9]+ wait_ms=[0-9]+$/ {
 		k++
 		ts[k] = t
@@ -149,21 +157,7 @@ faults() {
 # timed phase, from its once-a-second hot lines ("ADDR FAULTS" per line, the most
 # first, at most 6).
 phase_hot() {
-	awk -v mode="$2" -v node="$3" -v want="${4:-1}" '
-	{
-		t = $1
-		line = substr($0, length($1) + 2)
-		n = 0
-		if (match(line, /^\[node[0-9]+\] /)) {
-			n = substr(line, 6, RLENGTH - 7) + 0
-			line = substr(line, RLENGTH + 1)
-		}
-	}
-	line ~ ("^cvmm-guest-test: " mode ": PASS ") && ++seen == want {
-		match(line, /seconds=[0-9.]+/)
-		end = t
-		start = t - substr(line, RSTART + 8, RLENGTH - 8)
-	}
+	awk -v mode="$2" -v node="$3" -v want="${4:-1}" "$phase_awk"'
 	n == node && line ~ /^cvmm-bench: hot / {
 		k++
 		ts[k] = t
