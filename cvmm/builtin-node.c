@@ -480,6 +480,7 @@ int cmd_node(int argc, char **argv)
 			.numa = vc_numa(&n->vc, &n->numa) ? &n->numa : NULL,
 			.joining = n->id != n->vc.cpu_node[0],
 			.no_devices = n->id != n->vc.io_node,
+			.node_clocks = true,
 		};
 
 		ret = guest__run(&spec);

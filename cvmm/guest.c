@@ -85,6 +85,7 @@ static int boot(const struct guest_spec *o, const struct boot_input *in)
 		.console_in = o->no_devices ? -1 : STDIN_FILENO,
 		.console_out = STDOUT_FILENO,
 		.no_devices = o->no_devices,
+		.node_clocks = o->node_clocks,
 	};
 	const struct guest_hooks *hooks = o->hooks;
 	struct boot_input input = *in;

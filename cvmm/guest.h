@@ -54,6 +54,7 @@ struct guest_spec {
 	 */
 	bool joining;
 	bool no_devices;
+	bool node_clocks; /* one node of several: tell the guest (docs/abi.md) */
 };
 
 /* Reads and checks the inputs, boots, runs until the guest stops. A run_status. */

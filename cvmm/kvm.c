@@ -158,6 +158,7 @@ int kvm__vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->nr_cpus = cfg->nr_cpus;
 	vm->console_in = cfg->console_in;
 	vm->console_out = cfg->console_out;
+	vm->node_clocks = cfg->node_clocks;
 	vm->signal_msi = kvm_signal_msi;
 
 	ret = open_kvm(vm);

@@ -14,7 +14,8 @@ struct vm_config {
 	unsigned int nr_cpus;
 	int console_in; /* -1: no input */
 	int console_out;
-	bool no_devices; /* another node hosts the devices (cvmm/cluster.c) */
+	bool no_devices;  /* another node hosts the devices (cvmm/cluster.c) */
+	bool node_clocks; /* one node of several: the guest is told (docs/abi.md) */
 };
 
 /* 0 or -errno, with one pr_err() line; on failure vm is torn down. */

@@ -125,6 +125,8 @@ struct vm {
 	struct hypercalls *hc;
 	/* The guest's NUMA topology for the firmware tables; NULL: none. */
 	const struct numa_topology *numa;
+	/* One node of several, each with its own KVM and clock (docs/abi.md). */
+	bool node_clocks;
 
 	_Atomic int stop_reason; /* enum vm_stop; the first reason wins */
 	int stop_event;		 /* eventfd, written once on stop; -1 if none */

@@ -65,6 +65,7 @@ int arch__vcpu_init(struct vm *vm, struct vcpu *vcpu)
 	struct cpuid_config cfg = {
 		.apic_id = vcpu->id,
 		.nr_cpus = vm->nr_cpus,
+		.node_clocks = vm->node_clocks,
 		.tsc_deadline =
 			ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0,
 	};

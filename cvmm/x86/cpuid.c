@@ -83,7 +83,8 @@ int x86_cpuid__setup(struct kvm_cpuid2 *c, unsigned int capacity, const struct c
 	if (!e)
 		return -ENOSPC;
 	e->eax = CVMM_ABI_MAJOR << 16 | CVMM_ABI_MINOR;
-	e->ebx = e->ecx = e->edx = 0;
+	e->ebx = cfg->node_clocks ? CVMM_FEATURE_NODE_CLOCKS : 0;
+	e->ecx = e->edx = 0;
 
 	/* Leaf 1: initial APIC ID, logical processor count, hypervisor bit. */
 	e = find(c, 1, 0);

@@ -50,6 +50,8 @@ secs=$(($(date +%s) - start))
 ok $rc "both nodes exit 0: the guest powered off on node 0 and node 1 stopped with it (status $rc, ${secs}s)"
 has "^\[node1\] cvmm node: node1: guest clock set to node0's"
 ok $? "node 1 aligned its guest clock: $(sed -n 's/^\[node1\] cvmm node: node1: guest clock set to //p' "$out")"
+has "^\[node0\] .*cvmm: clock: a monotonic guard per NUMA node"
+ok $? "nodes on separate hosts (CPUID NODE_CLOCKS): the guest keeps a clock guard per NUMA node"
 has "^\[node0\] cvmm-guest: online cpus=0-1 "
 ok $? "CPU 1 came online on node 1: $(sed -n 's/^\[node0\] cvmm-guest: online //p' "$out")"
 has "^\[node0\] cvmm-guest: node0 cpus=0$" && has "^\[node0\] cvmm-guest: node1 cpus=1$"

@@ -60,6 +60,18 @@ static void cvmm_leaves_and_signature(void **state)
 	assert_memory_equal(sig, "CVMMCVMMCVMM", 12);
 	e = leaf(c, 0x40000001);
 	assert_int_equal(e->eax, CVMM_ABI_MAJOR << 16 | CVMM_ABI_MINOR);
+	assert_int_equal(e->ebx, 0); /* one KVM: no NODE_CLOCKS */
+	free(c);
+}
+
+/* A node of several tells the guest its clocks are per host (docs/abi.md). */
+static void node_clocks_feature(void **state)
+{
+	struct kvm_cpuid2 *c = host_like();
+	const struct cpuid_config cfg = { .apic_id = 1, .nr_cpus = 2, .node_clocks = true };
+
+	assert_int_equal(x86_cpuid__setup(c, CAP, &cfg), 0);
+	assert_int_equal(leaf(c, 0x40000001)->ebx, CVMM_FEATURE_NODE_CLOCKS);
 	free(c);
 }
 
@@ -135,6 +147,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cvmm_leaves_and_signature),
+		cmocka_unit_test(node_clocks_feature),
 		cmocka_unit_test(kvm_leaves_move_up),
 		cmocka_unit_test(topology_per_vcpu),
 		cmocka_unit_test(no_nested_virtualization),
