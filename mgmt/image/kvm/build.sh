@@ -8,7 +8,11 @@
 # a page table that the DSM fetches again after another node wrote it would
 # keep translating with its old entries (docs/sim.md, "Shadow paging and the
 # DSM"). 0001-*.patch has KVM resync them. Nodes with nested paging (every
-# real node) never build shadow pages and need no such patch.
+# real node) never build shadow pages and need no such patch. 0002-*.patch
+# keeps KVM from faulting pages in for writing when the guest only read them
+# (asynchronous page faults of a guest that does not take them, which turn
+# every read of a page missing on this node into a write for the DSM);
+# real nodes need it too (docs/sim.md).
 #
 # KERNELRELEASE is the node kernel's (e.g. 6.1.0-56-amd64); its headers come
 # from the Debian package linux-headers-KERNELRELEASE, installed if missing.
