@@ -1,6 +1,6 @@
 # mgmt/: the management plane: emulated cluster (sim), node agent, control channel.
 MGMT_SIM_SRCS := mgmt/sim/opts.c mgmt/sim/vcmode.c mgmt/sim/launcher.c mgmt/sim/qemu.c mgmt/sim/image.c \
-	mgmt/sim/input.c mgmt/sim/ipxe.c mgmt/sim/pxe.c mgmt/sim/run.c mgmt/sim/builtin-sim.c
+	mgmt/sim/node-cpus.c mgmt/sim/input.c mgmt/sim/ipxe.c mgmt/sim/pxe.c mgmt/sim/run.c mgmt/sim/builtin-sim.c
 MGMT_AUTH_SRCS := mgmt/auth.c
 MGMT_AGENT_SRCS := mgmt/agent/inventory.c mgmt/agent/nodelog.c mgmt/agent/vcpart.c \
 	mgmt/agent/metrics.c mgmt/agent/control.c mgmt/agent/stdin-pipe.c \
@@ -23,6 +23,8 @@ test-sim-vc-check_SRCS := tests/unit/test-sim-vc-check.c mgmt/sim/opts.c mgmt/si
 test-sim-vc-check_LIBS := -ljansson
 test-sim-launcher_SRCS := tests/unit/test-sim-launcher.c mgmt/sim/launcher.c mgmt/launch/verdict.c
 test-sim-qemu_SRCS := tests/unit/test-sim-qemu.c mgmt/sim/qemu.c
+UNIT_TESTS += test-sim-node-cpus
+test-sim-node-cpus_SRCS := tests/unit/test-sim-node-cpus.c mgmt/sim/node-cpus.c $(LIB_SRCS)
 test-sim-image_SRCS := tests/unit/test-sim-image.c mgmt/sim/image.c $(LIB_SRCS)
 test-sim-image_LIBS := -lsodium
 UNIT_TESTS += test-sim-pxe

@@ -39,6 +39,11 @@ void sim_node_console_path(const char *rundir, unsigned int node, char *buf, siz
 	snprintf(buf, len, "%s/node%u.console", rundir, node);
 }
 
+void sim_node_monitor_path(const char *rundir, unsigned int node, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/node%u.monitor", rundir, node);
+}
+
 int sim_node_cmdline(const struct sim_node_cfg *c, char *buf, size_t len)
 {
 	/*
@@ -95,7 +100,7 @@ static int add_boot_nic(const struct sim_node_cfg *c, struct sim_argv *a)
 
 int sim_node_argv(const struct sim_node_cfg *c, struct sim_argv *a)
 {
-	char ctl[512], con[512];
+	char ctl[512], con[512], mon[512];
 	int ret = 0;
 
 	a->argc = 0;
@@ -103,6 +108,7 @@ int sim_node_argv(const struct sim_node_cfg *c, struct sim_argv *a)
 	a->argv[0] = NULL;
 	sim_node_ctl_path(c->rundir, c->node, ctl, sizeof(ctl));
 	sim_node_console_path(c->rundir, c->node, con, sizeof(con));
+	sim_node_monitor_path(c->rundir, c->node, mon, sizeof(mon));
 
 	ret |= add(a, "%s", c->qemu);
 	ret |= add(a, "-name");
@@ -136,6 +142,9 @@ int sim_node_argv(const struct sim_node_cfg *c, struct sim_argv *a)
 	ret |= add(a, "socket,id=ctl,path=%s,server=on,wait=off", ctl);
 	ret |= add(a, "-device");
 	ret |= add(a, "virtserialport,bus=vser.0,chardev=ctl,name=cvmm.ctl");
+	/* QEMU's human monitor: where the CPUs are when the node stops answering (node-cpus.h). */
+	ret |= add(a, "-monitor");
+	ret |= add(a, "unix:%s,server=on,wait=off", mon);
 	/* The interconnect: one L2 segment shared by the nodes of this cluster only. */
 	ret |= add(a, "-netdev");
 	ret |= add(a, "socket,id=ic,mcast=" SIM_MCAST_GROUP ":%u,localaddr=127.0.0.1",

@@ -48,8 +48,9 @@ int sim_node_cmdline(const struct sim_node_cfg *cfg, char *buf, size_t len);
 /* Builds the command line. Returns 0 or -E2BIG when it does not fit. */
 int sim_node_argv(const struct sim_node_cfg *cfg, struct sim_argv *out);
 
-/* The node's socket paths: control channel and serial console. */
+/* The node's socket paths: control channel, serial console and QEMU's monitor. */
 void sim_node_ctl_path(const char *rundir, unsigned int node, char *buf, size_t len);
 void sim_node_console_path(const char *rundir, unsigned int node, char *buf, size_t len);
+void sim_node_monitor_path(const char *rundir, unsigned int node, char *buf, size_t len);
 
 #endif

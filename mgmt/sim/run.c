@@ -42,6 +42,7 @@
 #include "mgmt/sim/image.h"
 #include "mgmt/sim/input.h"
 #include "mgmt/sim/launcher.h"
+#include "mgmt/sim/node-cpus.h"
 #include "mgmt/sim/pxe.h"
 #include "mgmt/sim/qemu.h"
 #include "mgmt/sim/run.h"
@@ -216,6 +217,18 @@ static void print_file_tail(const char *path, int lines)
 	if (system(cmd) != 0)
 		fprintf(stderr, "(cannot read %s)\n", path);
 	fprintf(stderr, "----\n");
+}
+
+/* Where node i's CPUs are, from its QEMU: said on stderr, all registers in nodeI.cpus.log. */
+static void report_cpus(struct sim_run *r, unsigned int i)
+{
+	char sock[512], log[600];
+
+	if (r->node[i].pid <= 0)
+		return;
+	sim_node_monitor_path(r->rundir, i, sock, sizeof(sock));
+	snprintf(log, sizeof(log), "%s/node%u.cpus.log", r->rundir, i);
+	sim_node_report_cpus(sock, log, i);
 }
 
 static pid_t spawn_qemu(struct sim_run *r, unsigned int i, const struct sim_argv *a)
@@ -683,11 +696,14 @@ static void check_timers(struct sim_run *r)
 			snprintf(log, sizeof(log), "%s/node%u.console.log", r->rundir, i);
 			pr_err("node%u is still booting", i);
 			print_file_tail(log, 15);
+			report_cpus(r, i);
 		}
 		apply(r, &(struct sim_event){ .type = EV_BOOT_TIMEOUT });
 	}
 	if (r->st.phase == SIM_RUN && r->cmd_deadline && t >= r->cmd_deadline) {
 		pr_err("'%s' did not finish within %us", r->what, r->opts->timeout);
+		for (unsigned int i = 0; i < r->opts->nodes; i++)
+			report_cpus(r, i);
 		apply(r, &(struct sim_event){ .type = EV_CMD_TIMEOUT });
 	}
 	if (r->st.phase == SIM_SHUTDOWN && r->grace_deadline && t >= r->grace_deadline) {

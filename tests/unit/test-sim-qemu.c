@@ -92,6 +92,8 @@ static void sockets_and_interconnect(void **state)
 			    "virtio-net-pci,netdev=ic,mac=52:54:00:77:00:03");
 	assert_string_equal(arg_after("-fsdev", 0),
 			    "local,id=hostfs,path=/,security_model=none,readonly=on");
+	assert_string_equal(arg_after("-monitor", 0),
+			    "unix:/run/x/node2.monitor,server=on,wait=off");
 }
 
 static void paths_helpers(void **state)
@@ -102,6 +104,8 @@ static void paths_helpers(void **state)
 	assert_string_equal(buf, "/tmp/r/node7.ctl");
 	sim_node_console_path("/tmp/r", 0, buf, sizeof(buf));
 	assert_string_equal(buf, "/tmp/r/node0.console");
+	sim_node_monitor_path("/tmp/r", 3, buf, sizeof(buf));
+	assert_string_equal(buf, "/tmp/r/node3.monitor");
 }
 
 static void too_long_is_refused(void **state)

@@ -10,12 +10,14 @@
 # outputs' last lines so far and, for every cvmm process, each thread's
 # state, wait channel and kernel stack: where a run that hangs past its own
 # timeouts is stuck, shown even if the emulated node is then killed.
+# watch_dump NAME SECONDS alone prints that dump for a command started
+# otherwise (its output in /tmp/NAME.out, /tmp/NAME.err if it exists).
 
 watch_dump() {
 	echo "$1-dump: after $2 s"
 	{
 		tail -n 20 "/tmp/$1.out"
-		tail -n 40 "/tmp/$1.err"
+		[ ! -f "/tmp/$1.err" ] || tail -n 40 "/tmp/$1.err"
 		for d in /proc/[0-9]*; do
 			grep -q cvmm "$d/cmdline" 2>/dev/null || continue
 			echo "process ${d#/proc/}: $(tr '\0' ' ' <"$d/cmdline")"
