@@ -114,6 +114,9 @@ static int boot(const struct guest_spec *o, const struct boot_input *in)
 	if (ret)
 		goto out_failed;
 	input.rsdp_addr = rsdp;
+	/* Node 0 holds the first share of guest RAM (cvmm/numa.h); CPU 0 boots. */
+	if (o->numa && o->numa->nr_nodes > 1 && o->numa->nodes[0].first_cpu == 0)
+		input.initrd_below = o->numa->nodes[0].mem;
 	ret = x86_boot__load(&vm.mem, &input, &entry);
 	if (ret) {
 		status = RUN_BAD_INPUT;

@@ -63,6 +63,21 @@ static uint64_t initrd_limit(const struct setup_header *hdr, uint64_t mem_size)
 	return max < low ? max : low;
 }
 
+/*
+ * Where the initrd starts: as high as it may go, below in->initrd_below when
+ * it fits between the kernel and that address.
+ */
+static uint64_t initrd_start(const struct boot_input *in, const struct setup_header *hdr,
+			     uint64_t mem_size)
+{
+	uint64_t limit = initrd_limit(hdr, mem_size);
+
+	if (in->initrd_below && in->initrd_below < limit &&
+	    in->initrd_below >= kernel_end(in, hdr) + in->initrd_size + 4096)
+		limit = in->initrd_below;
+	return (limit - in->initrd_size) & ~0xfffull;
+}
+
 int x86_boot__check(const struct boot_input *in, uint64_t mem_size)
 {
 	struct setup_header hdr;
@@ -178,7 +193,7 @@ int x86_boot__load(const struct guest_mem *mem, const struct boot_input *in,
 	build_e820(&bp, mem);
 
 	if (in->initrd) {
-		initrd_addr = (initrd_limit(&hdr, mem->size) - in->initrd_size) & ~0xfffull;
+		initrd_addr = initrd_start(in, &hdr, mem->size);
 		bp.hdr.ramdisk_image = (uint32_t)initrd_addr;
 		bp.hdr.ramdisk_size = (uint32_t)in->initrd_size;
 		ret = guest_mem__write(mem, initrd_addr, in->initrd, in->initrd_size);

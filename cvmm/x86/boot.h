@@ -44,6 +44,11 @@ struct boot_input {
 	size_t initrd_size;
 	const char *cmdline;
 	uint64_t rsdp_addr; /* 0: let Linux scan for it */
+	/*
+	 * 0, or the end of the boot CPU's NUMA node: the initrd goes below it
+	 * when it fits there, so that the boot CPU reads it from its own node.
+	 */
+	uint64_t initrd_below;
 };
 
 /* What the BSP starts with. */

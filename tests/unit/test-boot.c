@@ -128,6 +128,24 @@ static void initrd_below_initrd_addr_max(void **state)
 	assert_int_equal(e.initrd_addr, ((32u << 20) - sizeof(f->initrd)) & ~0xfffu);
 }
 
+/* On a NUMA guest the initrd goes to the top of the boot CPU's node when it fits. */
+static void initrd_below_boot_node_end(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_entry e;
+
+	f->in.initrd_below = 40u << 20;
+	assert_int_equal(x86_boot__load(&f->mem, &f->in, &e), 0);
+	assert_int_equal(e.initrd_addr, ((40u << 20) - sizeof(f->initrd)) & ~0xfffu);
+	assert_memory_equal(guest_mem__ptr(&f->mem, e.initrd_addr, sizeof(f->initrd)), f->initrd,
+			    sizeof(f->initrd));
+
+	/* No room between the kernel and that end: the top of RAM as before. */
+	f->in.initrd_below = BOOT_KERNEL_ADDR + 4096;
+	assert_int_equal(x86_boot__load(&f->mem, &f->in, &e), 0);
+	assert_int_equal(e.initrd_addr, (MEM - sizeof(f->initrd)) & ~0xfffull);
+}
+
 static void e820_map(void **state)
 {
 	struct fixture *f = *state;
@@ -281,6 +299,7 @@ int main(void)
 		T(zero_page_and_entry),
 		T(initrd_at_top_of_ram_page_aligned),
 		T(initrd_below_initrd_addr_max),
+		T(initrd_below_boot_node_end),
 		T(e820_map),
 		T(e820_splits_at_mmio_hole),
 		T(gdt_has_flat_boot_segments),
