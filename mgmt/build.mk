@@ -4,7 +4,8 @@ MGMT_SIM_SRCS := mgmt/sim/opts.c mgmt/sim/vcmode.c mgmt/sim/launcher.c mgmt/sim/
 MGMT_AUTH_SRCS := mgmt/auth.c
 MGMT_AGENT_SRCS := mgmt/agent/inventory.c mgmt/agent/nodelog.c mgmt/agent/vcpart.c \
 	mgmt/agent/metrics.c mgmt/agent/control.c mgmt/agent/stdin-pipe.c \
-	mgmt/agent/monitor-cmd.c mgmt/agent/monitor-stream.c mgmt/agent/builtin-agent.c
+	mgmt/agent/monitor-cmd.c mgmt/agent/monitor-stream.c mgmt/agent/kvm-keys.c \
+	mgmt/agent/builtin-agent.c
 MGMT_SRCS := mgmt/chan.c $(MGMT_AUTH_SRCS) $(MGMT_SIM_SRCS) $(MGMT_AGENT_SRCS)
 MGMT_LIBS := -lsodium -lmicrohttpd
 

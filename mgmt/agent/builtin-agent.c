@@ -36,6 +36,7 @@
 #include "cvmm/lib/log.h"
 #include "mgmt/agent/control.h"
 #include "mgmt/agent/inventory.h"
+#include "mgmt/agent/kvm-keys.h"
 #include "mgmt/agent/stdin-pipe.h"
 #include "mgmt/chan.h"
 
@@ -405,13 +406,21 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 
 static int run_sim_channel(const char *channel)
 {
+	struct kvm_keys keys;
 	struct agent *a;
 	char inv[1024];
 	int ret;
 
+	/* An emulated node: no KVM static key may switch once guests run (kvm-keys.h). */
+	ret = kvm_keys_hold(&keys);
+	if (ret && ret != -ENOENT)
+		pr_warn("cannot hold KVM's static keys on (an idle VM): %s", strerror(-ret));
+
 	a = calloc(1, sizeof(*a));
-	if (!a)
+	if (!a) {
+		kvm_keys_release(&keys);
 		return 1;
+	}
 	a->out[0] = a->out[1] = -1;
 	a->in.fd = -1;
 	chan_rx_init(&a->rx);
@@ -421,6 +430,7 @@ static int run_sim_channel(const char *channel)
 	if (a->port < 0) {
 		pr_err("no virtio-serial port named %s: %s", channel, strerror(-a->port));
 		free(a);
+		kvm_keys_release(&keys);
 		return 1;
 	}
 	inventory_describe(inv, sizeof(inv));

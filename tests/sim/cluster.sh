@@ -75,6 +75,15 @@ ok $([ $rc = 124 ]; echo $?) "--timeout 3 on 'sleep 300' gives status 124 (got $
 sleep 1
 ! qemus_left
 ok $? "no QEMU left after the timeout"
+grep -qE "node0: CPU 0: RIP=ffffffff[0-9a-f]{8} CPL=0 HLT=[01] CS64$" "$work/to.err"
+ok $? "the timeout shows where node0's CPU was (its QEMU's registers): $(sed -n 's/.*node0: CPU 0: //p' "$work/to.err")"
+
+# The node agent holds an idle VM with one vCPU, so that KVM's static keys
+# never switch while guests come and go (mgmt/agent/kvm-keys.h).
+"$cvmm" sim --nodes 1 -- sh -c 'for d in /proc/[0-9]*; do
+	[ "$(cat $d/comm)" = cvmm ] && ls -l $d/fd; done' >"$work/keys.out" 2>&1
+grep -q "anon_inode:kvm-vm" "$work/keys.out" && grep -q "anon_inode:kvm-vcpu:0" "$work/keys.out"
+ok $? "the node agent holds an idle KVM VM and vCPU"
 
 # 4. Ctrl-C (SIGINT) stops every node cleanly.
 "$cvmm" sim --nodes 2 -- sleep 600 >/dev/null 2>"$work/int.err" &

@@ -27,9 +27,12 @@ mkdir -p "$(dirname "$out")"
 # node kernel that runs the guest's 4 vCPUs on 2 CPUs) was seen to stop
 # answering, once in 40 runs by hand and in the CI run of c3e3744
 # (2026-12-06): nothing after the guest's CPU 3 came back, neither cvmm's
-# timeout nor the watchdog, and the node did not power off. That case, and
-# a node reset (QEMU exiting 0), is run once more and said; the sim then
-# shows where the node's CPUs were (its QEMU's registers).
+# timeout nor the watchdog, and the node did not power off: live kernel
+# text rewritten for a KVM static key (CPU 3's APIC disabled and enabled
+# again) under QEMU TCG, which the node agent's idle VM now prevents
+# (mgmt/agent/kvm-keys.h). That case, should it come back, and a node reset
+# (QEMU exiting 0), is run once more and said; the sim then shows where the
+# node's CPUs were (its QEMU's registers).
 sim_run() {
 	start=$(date +%s)
 	flock /tmp/cvmm-sim.lock "$bin/cvmm" sim --nodes 1 --node-cpus 2 --node-mem 2G --kvm-amd npt=0 \

@@ -18,9 +18,12 @@ watch_dump() {
 	{
 		tail -n 20 "/tmp/$1.out"
 		[ ! -f "/tmp/$1.err" ] || tail -n 40 "/tmp/$1.err"
+		# By name (comm), not by command line: reading a process's
+		# cmdline takes its mmap lock, which a cvmm stuck in exit or in a
+		# fault may hold for ever (a CI run's dump hung there).
 		for d in /proc/[0-9]*; do
-			grep -q cvmm "$d/cmdline" 2>/dev/null || continue
-			echo "process ${d#/proc/}: $(tr '\0' ' ' <"$d/cmdline")"
+			[ "$(cat "$d/comm" 2>/dev/null)" = cvmm ] || continue
+			echo "process ${d#/proc/}: $(timeout -s KILL 2 cat "$d/cmdline" 2>/dev/null | tr '\0' ' ')"
 			for t in "$d"/task/*; do
 				echo "  thread ${t##*/} $(cut -d' ' -f2-3 "$t/stat") wchan=$(cat "$t/wchan" 2>/dev/null)"
 				sed 's/^/    /' "$t/stack" 2>/dev/null | head -n 8
