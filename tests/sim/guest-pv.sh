@@ -10,6 +10,7 @@
 # The node runs kvm_amd with npt=0: 32-bit guests hang under nested paging in
 # a TCG node (docs/monitor.md).
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/lib/node-rerun.sh"
 top=${CVMM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${CVMM_BIN:-$top/build/bin}
 guest=${CVMM_GUEST_DIR:-$top/build/guest}
@@ -42,15 +43,7 @@ sim_run() {
 	secs=$(($(date +%s) - start))
 }
 sim_run
-if [ $rc = 125 ] && grep -q "node0 stopped unexpectedly (QEMU exit status 0)" "$out"; then
-	echo "# the emulated node reset after ${secs}s (QEMU exited 0; log below); running again"
-	diag_file "$out" 12
-	sim_run
-elif [ $rc = 124 ] && ! grep -qE "^(CVMM rc=|guest-pv-dump: )" "$out"; then
-	echo "# the emulated node stopped answering: nothing for ${secs}s, not even the watchdog's dump (log below); running again"
-	diag_file "$out" 16
-	sim_run
-fi
+rerun_if_node_failed "^(CVMM rc=|guest-pv-dump: )"
 
 # has REGEX: the output has a line matching REGEX (extended).
 has() { grep -qE "$1" "$out"; }

@@ -17,6 +17,7 @@
 # same VC booted with maxcpus=1 and no `online` step shows 1 CPU of 2, and
 # cvmm run must exit with the wrong-CPU-count status, 11, saying so.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/lib/node-rerun.sh"
 guest=${CVMM_GUEST_DIR:-$CVMM_TOP/build/guest}
 [ -f "$guest/bzImage" ] || { ok 1 "no guest kernel in $guest (make guest builds it)"; tap_done; }
 out=$CVMM_TOP/build/test-logs/sim/run-local.out
@@ -73,15 +74,7 @@ sim_run() {
 	secs=$(($(date +%s) - start))
 }
 sim_run
-if [ $rc = 125 ] && grep -q "node0 stopped unexpectedly (QEMU exit status 0)" "$out"; then
-	echo "# the emulated node reset after ${secs}s (QEMU exited 0; log below); running again"
-	diag_file "$out" 12
-	sim_run
-elif [ $rc = 124 ] && ! grep -q -- "-dump: " "$out"; then
-	echo "# the emulated node stopped answering: nothing for ${secs}s, not even the watchdog's dump (log below); running again"
-	diag_file "$out" 12
-	sim_run
-fi
+rerun_if_node_failed "-dump: "
 
 # The guest's console lines end in CR LF.
 has() { tr -d '\r' <"$out" | grep -qE "$1"; }
