@@ -22,14 +22,7 @@ cvmm run --kernel "$kernel" --initrd "$initrd" --cpus 4 --mem 1G \
 	</dev/null >"$out" 2>&1 &
 pid=$!
 start=$(date +%s)
-(
-	waited=0
-	while kill -0 $pid 2>/dev/null; do
-		sleep 1
-		waited=$((waited + 1))
-		[ $waited != 200 ] || watch_dump guest-pv 200
-	done
-) &
+watch_pid $pid guest-pv 200 &
 watchdog=$!
 
 # wait_for REGEX SECONDS: until cvmm's output has a line matching REGEX.

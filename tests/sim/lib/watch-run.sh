@@ -10,8 +10,9 @@
 # outputs' last lines so far and, for every cvmm process, each thread's
 # state, wait channel and kernel stack: where a run that hangs past its own
 # timeouts is stuck, shown even if the emulated node is then killed.
-# watch_dump NAME SECONDS alone prints that dump for a command started
-# otherwise (its output in /tmp/NAME.out, /tmp/NAME.err if it exists).
+# For a command started otherwise (its output in /tmp/NAME.out, and
+# /tmp/NAME.err if it exists), watch_pid PID NAME DUMP_AFTER does the
+# watching alone.
 
 watch_dump() {
 	echo "$1-dump: after $2 s"
@@ -32,20 +33,27 @@ watch_dump() {
 	} | sed "s/^/$1-dump: /"
 }
 
+# watch_pid PID NAME DUMP_AFTER: waits while PID runs, printing watch_dump
+# NAME once if it still runs DUMP_AFTER seconds from now.
+watch_pid() {
+	wp_t0=$(date +%s) wp_dumped=0
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 1
+		wp_secs=$(($(date +%s) - wp_t0))
+		if [ $wp_dumped = 0 ] && [ $wp_secs -ge "$3" ]; then
+			watch_dump "$2" $wp_secs
+			wp_dumped=1
+		fi
+	done
+}
+
 watch_run() {
 	name=$1 after=$2
 	shift 2
 	"$@" </dev/null >"/tmp/$name.out" 2>"/tmp/$name.err" &
 	run=$!
-	t0=$(date +%s) secs=0 dumped=0
-	while kill -0 $run 2>/dev/null; do
-		sleep 1
-		secs=$(($(date +%s) - t0))
-		if [ $dumped = 0 ] && [ $secs -ge "$after" ]; then
-			watch_dump "$name" $secs
-			dumped=1
-		fi
-	done
+	t0=$(date +%s)
+	watch_pid $run "$name" "$after"
 	wait $run
 	rc=$?
 	secs=$(($(date +%s) - t0))
