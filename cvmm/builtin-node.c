@@ -188,7 +188,7 @@ static void print_stats(const struct node *n)
 static void print_hot_pages(const struct node *n)
 {
 	struct dsm_hot_page hot[8];
-	unsigned int nhot = dsm_hot_pages(n->dsm, NULL, hot, 8);
+	unsigned int nhot = dsm_hot_pages(n->dsm, hot, 8);
 
 	fprintf(stderr, "cvmm node: node%u hot pages:", n->id);
 	for (unsigned int i = 0; i < nhot; i++)

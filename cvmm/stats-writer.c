@@ -36,7 +36,6 @@ struct stats_writer {
 	pthread_cond_t cond;
 	bool stop;
 	struct dsm *dsm;
-	uint64_t *heat_since; /* dsm's per-page fault counts at the previous sample */
 	struct vm *vm;
 	struct stats_sample s;
 	bool write_failed; /* logged once */
@@ -53,9 +52,7 @@ static void take_sample(struct stats_writer *w)
 	if (w->dsm) {
 		dsm_get_stats(w->dsm, &s->dsm);
 		dsm_count_pages(w->dsm, &s->pages_owned, &s->pages_homed);
-		s->nhot = w->heat_since
-				  ? dsm_hot_pages(w->dsm, w->heat_since, s->hot, STATS_MAX_HOT)
-				  : 0;
+		s->nhot = dsm_hot_pages_period(w->dsm, s->hot, STATS_MAX_HOT);
 		s->have_dsm = true;
 	}
 	if (w->vm && w->vm->cluster) {
@@ -186,9 +183,6 @@ void stats_writer_set_dsm(struct stats_writer *w, struct dsm *d)
 	pthread_mutex_lock(&w->lock);
 	take_sample(w); /* the last figures of the DSM handed back */
 	w->dsm = d;
-	free(w->heat_since);
-	/* without it (no memory) the file only lacks the hot pages */
-	w->heat_since = d ? calloc(dsm_npages(d), sizeof(*w->heat_since)) : NULL;
 	take_sample(w);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -234,7 +228,6 @@ void stats_writer_stop(struct stats_writer *w)
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	write_once(w); /* the thread is gone: the lock is no longer needed */
-	free(w->heat_since);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w);

@@ -205,14 +205,19 @@ struct dsm_hot_page {
 };
 
 /*
- * The (at most max) pages this node faulted on most, the most first, into
- * out; returns how many. since NULL: faults since the start; else an array
- * of dsm_npages() counts taken by an earlier call (zeroed for the first),
- * which the call counts from and then updates to now: the hot pages of a
- * period. Safe from any thread; one scan of the counters.
+ * The (at most max) pages this node faulted on most since its start, the most
+ * first (the lower page first among equals), into out; returns how many.
+ * Safe from any thread; one scan of every page's count.
  */
-unsigned int dsm_hot_pages(struct dsm *d, uint64_t *since, struct dsm_hot_page *out,
-			   unsigned int max);
+unsigned int dsm_hot_pages(struct dsm *d, struct dsm_hot_page *out, unsigned int max);
+
+/*
+ * The same for the period since the previous call (the first call: since the
+ * start), for one reader that samples periodically (the live statistics
+ * file). It looks only at the pages that faulted in the period, which the
+ * DSM notes as they do. Safe from any thread.
+ */
+unsigned int dsm_hot_pages_period(struct dsm *d, struct dsm_hot_page *out, unsigned int max);
 
 /*
  * The pages of this node, as the protocol state had them at most ~100 ms ago

@@ -112,6 +112,26 @@ static unsigned lat_bucket(uint64_t ns)
 	return b;
 }
 
+/* A fault on page starts a wait (t_fault is set): engine_tick watches it. */
+static void engine_wait_start(struct dsm *d, uint64_t page, uint64_t now)
+{
+	d->t_fault[page] = now;
+	if (d->nwaits == d->waits_cap) {
+		unsigned cap = d->waits_cap ? 2 * d->waits_cap : 16;
+		struct dsm_wait *w = realloc(d->waits, cap * sizeof(*w));
+
+		if (!w) { /* the wait is still resolved; only its stuck report is lost */
+			stat_add(&d->local_errors, 1);
+			pr_err("dsm: node %u: no memory to watch the wait for page %llu",
+			       d->cfg.node, (unsigned long long)page);
+			return;
+		}
+		d->waits = w;
+		d->waits_cap = cap;
+	}
+	d->waits[d->nwaits++] = (struct dsm_wait){ .page = page };
+}
+
 /* A page this node waited for is now mapped as needed: account the latency. */
 static void engine_resolved(struct dsm *d, uint64_t page)
 {
@@ -122,10 +142,14 @@ static void engine_resolved(struct dsm *d, uint64_t page)
 	now = dsm_now_ns();
 	dsm_hold_mapped(&d->hold, page, now);
 	d->t_fault[page] = 0;
-	if (d->stuck_reported[page]) {
-		d->stuck_reported[page] = false;
-		pr_err("dsm: node %u: page %llu came after %llu ms", d->cfg.node,
-		       (unsigned long long)page, (unsigned long long)((now - t) / 1000000));
+	for (unsigned i = 0; i < d->nwaits; i++) {
+		if (d->waits[i].page != page)
+			continue;
+		if (d->waits[i].reported)
+			pr_err("dsm: node %u: page %llu came after %llu ms", d->cfg.node,
+			       (unsigned long long)page, (unsigned long long)((now - t) / 1000000));
+		d->waits[i] = d->waits[--d->nwaits];
+		break;
 	}
 	stat_add(&d->st.lat_hist[d->fault_kind[page]][lat_bucket(now - t)], 1);
 }
@@ -288,9 +312,9 @@ static void engine_faults(struct dsm *d)
 			if (kind == DSM_FAULT_SPURIOUS)
 				engine_fix_spurious(d, page, flags);
 			stat_add(&d->st.faults[kind_stat[kind]], 1);
-			stat_add(&d->heat[page], 1);
+			heat_note(d, page);
 			if (kind != DSM_FAULT_SPURIOUS && !d->t_fault[page]) {
-				d->t_fault[page] = dsm_now_ns();
+				engine_wait_start(d, page, dsm_now_ns());
 				d->fault_kind[page] = kind_stat[kind];
 			}
 			engine_apply(d, &acts, NULL);
@@ -425,8 +449,9 @@ static void engine_link_down(void *arg, unsigned peer, int err, const char *fiel
  * protocol or transport fault, and its vCPU cannot even be stopped (a
  * userfault in KVM_RUN waits for its page or SIGKILL).
  */
-static void engine_report_stuck(struct dsm *d, uint64_t page, uint64_t now_ns)
+static void engine_report_stuck(struct dsm *d, struct dsm_wait *w, uint64_t now_ns)
 {
+	uint64_t page = w->page;
 	const struct dsm_page *pg = &d->proto.page[page];
 
 	pr_err("dsm: node %u: a vCPU has waited %llu s for page %llu (gpa %#llx): local state "
@@ -434,29 +459,27 @@ static void engine_report_stuck(struct dsm *d, uint64_t page, uint64_t now_ns)
 	       d->cfg.node, (unsigned long long)((now_ns - d->t_fault[page]) / 1000000000ull),
 	       (unsigned long long)page, (unsigned long long)(page << DSM_PAGE_SHIFT),
 	       dsm_pstate_name(pg->state), pg->req, d->home[page]);
-	d->stuck_reported[page] = true;
+	w->reported = true;
 }
 
 /*
- * Counts the pages this node owns and homes (dsm_count_pages) from the
- * protocol state, and reports waits that look stuck: on the DSM thread, or
- * before it runs.
+ * Publishes the counts of pages this node owns and homes (dsm_count_pages),
+ * which the protocol keeps, and reports waits that look stuck: on the DSM
+ * thread, or before it runs. Neither looks at every page: a scan of every
+ * page ten times a second took half a CPU of an emulated node (1 GiB).
  */
-static void engine_count_pages(struct dsm *d)
+static void engine_watch(struct dsm *d)
 {
-	uint64_t owned = 0, homed = 0, now = dsm_now_ns();
+	uint64_t now = dsm_now_ns();
 
-	for (uint64_t i = 0; i < d->npages; i++) {
-		bool home = d->home[i] == d->cfg.node;
-		uint8_t state = d->proto.page[i].state;
+	for (unsigned i = 0; i < d->nwaits; i++) {
+		struct dsm_wait *w = &d->waits[i];
 
-		homed += home;
-		owned += state == DSM_MODIFIED || (home && state == DSM_SHARED);
-		if (d->t_fault[i] && now - d->t_fault[i] > STUCK_NS && !d->stuck_reported[i])
-			engine_report_stuck(d, i, now);
+		if (!w->reported && now - d->t_fault[w->page] > STUCK_NS)
+			engine_report_stuck(d, w, now);
 	}
-	__atomic_store_n(&d->pages_owned, owned, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->pages_homed, homed, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->pages_owned, d->proto.owned, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->pages_homed, d->proto.homed, __ATOMIC_RELAXED);
 }
 
 static void engine_tick(struct dsm *d)
@@ -467,7 +490,7 @@ static void engine_tick(struct dsm *d)
 
 	if (read(d->tickfd, &ticks, sizeof(ticks)) < 0)
 		return;
-	engine_count_pages(d);
+	engine_watch(d);
 	for (unsigned i = 0; i < d->cfg.nnodes; i++) {
 		struct dsm_peer *p = &d->peer[i];
 
@@ -603,10 +626,10 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 	d->alias = MAP_FAILED;
 	d->home = malloc(d->npages);
 	d->heat = calloc(d->npages, sizeof(*d->heat));
+	d->warm_mark = calloc(d->npages, sizeof(*d->warm_mark));
 	d->t_fault = calloc(d->npages, sizeof(*d->t_fault));
 	d->fault_kind = calloc(d->npages, 1);
-	d->stuck_reported = calloc(d->npages, sizeof(*d->stuck_reported));
-	if (!d->home || !d->heat || !d->t_fault || !d->fault_kind || !d->stuck_reported ||
+	if (!d->home || !d->heat || !d->warm_mark || !d->t_fault || !d->fault_kind ||
 	    dsm_hold_init(&d->hold, d->npages,
 			  cfg->hold_us == DSM_HOLD_NONE ? 0
 			  : cfg->hold_us		? cfg->hold_us * 1000ull
@@ -619,6 +642,7 @@ int dsm_create(const struct dsm_config *cfg, struct dsm **out)
 	pthread_mutex_init(&d->echo_lock, NULL);
 	pthread_mutex_init(&d->call_lock, NULL);
 	pthread_mutex_init(&d->query_lock, NULL);
+	pthread_mutex_init(&d->warm_lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	*out = d;
 	return 0;
@@ -709,7 +733,7 @@ int dsm_start(struct dsm *d)
 	if (ret)
 		return ret;
 	d->started = true;
-	engine_count_pages(d);
+	engine_watch(d);
 
 	ret = setup_memory(d);
 	if (ret)
@@ -849,11 +873,14 @@ void dsm_destroy(struct dsm *d)
 	pthread_mutex_destroy(&d->call_lock);
 	pthread_mutex_destroy(&d->query_lock);
 	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->warm_lock);
 	dsm_hold_fini(&d->hold);
 	free(d->fault_kind);
 	free(d->t_fault);
-	free(d->stuck_reported);
+	free(d->waits);
 	free(d->heat);
+	free(d->warm_mark);
+	free(d->warm);
 	free(d->home);
 	free(d);
 }

@@ -37,6 +37,18 @@ struct dsm_peer {
 	uint64_t last_tx_ms; /* atomic: senders on any thread */
 };
 
+/* A page that faulted in this period of the hot list (dsm/heat.c). */
+struct dsm_warm {
+	uint64_t page;
+	uint64_t base; /* its heat before the period */
+};
+
+/* A page a thread of this node waits for (dsm->waits). */
+struct dsm_wait {
+	uint64_t page;
+	bool reported; /* engine_report_stuck said so */
+};
+
 struct dsm {
 	struct dsm_config cfg;
 	uint64_t npages;
@@ -60,11 +72,25 @@ struct dsm {
 	struct dsm_stats st;
 	uint64_t local_errors;
 	uint64_t *heat;
+	/*
+	 * dsm/heat.c: the pages that faulted since the last period's hot list
+	 * (dsm_hot_pages_period), each with its heat before the period; and
+	 * per page, whether it is in that list.
+	 */
+	pthread_mutex_t warm_lock; /* the three below */
+	struct dsm_warm *warm;
+	uint64_t nwarm, warm_cap;
+	uint8_t *warm_mark;
 	uint64_t *t_fault; /* per page: when the first waiting fault was read (ns) */
 	uint8_t *fault_kind;
-	int pagemap;	      /* /proc/self/pagemap, or -1 (engine_fix_spurious) */
-	bool *stuck_reported; /* per page: this wait was reported (engine_report_stuck) */
-	/* dsm_count_pages: counted at start, then on every tick (DSM thread). */
+	int pagemap; /* /proc/self/pagemap, or -1 (engine_fix_spurious) */
+	/*
+	 * The pages with a waiting fault (t_fault set), which every tick checks
+	 * for waits that look stuck (DSM thread): a few, one per waiting thread.
+	 */
+	struct dsm_wait *waits;
+	unsigned nwaits, waits_cap;
+	/* dsm_count_pages: the protocol's counts, published at start and every tick. */
 	uint64_t pages_owned, pages_homed;
 
 	pthread_mutex_t lock; /* protects what other threads wait for below */
@@ -123,6 +149,9 @@ int engine_send(struct dsm *d, unsigned to, uint8_t type, uint16_t flags, uint64
 int engine_call(struct dsm *d, void (*fn)(struct dsm *d, void *arg), void *arg);
 /* A local operation on page failed: counted and reported with its state. */
 void engine_local_error(struct dsm *d, const char *op, uint64_t page, int err);
+
+/* dsm/heat.c: a local fault on page; any thread. */
+void heat_note(struct dsm *d, uint64_t page);
 
 /* dsm/quiesce.c and dsm/handover.c: their messages, on the engine thread. */
 void quiesce_recv(struct dsm *d, unsigned peer, const struct dsm_msg *m);

@@ -213,9 +213,11 @@ int dsm_handover(struct dsm *d, unsigned to,
 	}
 	/* Our own view: nothing is ours any more, and we hold no valid copy. */
 	for (uint64_t i = 0; i < d->npages; i++) {
+		dsm_proto_uncount(&d->proto, i);
 		if (d->home[i] == d->cfg.node)
 			d->home[i] = (uint8_t)to;
 		d->proto.page[i].state = DSM_INVALID;
+		dsm_proto_count(&d->proto, i);
 	}
 	return 0;
 }
@@ -257,8 +259,10 @@ int dsm_rehome(struct dsm *d, uint64_t first, uint64_t count, unsigned to,
 	 */
 	for (uint64_t i = first, j; i < end; i = j) {
 		for (j = i; j < end && d->home[j] == d->cfg.node; j++) {
+			dsm_proto_uncount(&d->proto, j);
 			d->home[j] = (uint8_t)to;
 			d->proto.page[j].state = DSM_INVALID;
+			dsm_proto_count(&d->proto, j);
 		}
 		if (j > i &&
 		    fallocate(d->cfg.memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -292,7 +296,9 @@ static int install(struct dsm *d, uint64_t page, const void *data, bool writable
 	ret = uffd_copy(d->uffd, d->vm + (page << DSM_PAGE_SHIFT), data, DSM_PAGE_SIZE, !writable);
 	if (ret)
 		return ret;
+	dsm_proto_uncount(&d->proto, page);
 	d->proto.page[page].state = writable ? DSM_MODIFIED : DSM_SHARED;
+	dsm_proto_count(&d->proto, page);
 	stat_add(&d->st.pages_received, 1);
 	return 0;
 }
@@ -334,7 +340,9 @@ static const char *take_zero(struct dsm *d, unsigned from, uint64_t page, const 
 		if (d->home[i] != from || d->proto.page[i].state != DSM_INVALID)
 			return "xfer_zero of a page the sender does not home, or that we hold";
 	for (uint64_t i = page; i < page + count; i++) {
+		dsm_proto_uncount(&d->proto, i);
 		d->proto.page[i].state = DSM_MODIFIED;
+		dsm_proto_count(&d->proto, i);
 		d->proto.dir[i] = (struct dsm_dir){ .owner = (uint8_t)d->cfg.node,
 						    .last_served = (uint8_t)d->cfg.node };
 	}
@@ -377,8 +385,11 @@ static const char *take_over(struct dsm *d, unsigned from, const struct dsm_msg 
 	if (to >= d->cfg.nnodes || to == from)
 		return "handover to an impossible node";
 	for (uint64_t i = 0; i < d->npages; i++) {
-		if (d->home[i] == from)
+		if (d->home[i] == from) {
+			dsm_proto_uncount(&d->proto, i);
 			d->home[i] = (uint8_t)to;
+			dsm_proto_count(&d->proto, i);
+		}
 		if (d->home[i] != d->cfg.node)
 			continue;
 		d->proto.dir[i].sharers &= ~(1ull << from);
@@ -407,7 +418,9 @@ static const char *take_rehome(struct dsm *d, unsigned from, const struct dsm_ms
 	for (uint64_t i = m->page; i < m->page + count; i++) {
 		if (d->home[i] != from)
 			continue;
+		dsm_proto_uncount(&d->proto, i);
 		d->home[i] = (uint8_t)to;
+		dsm_proto_count(&d->proto, i);
 		moved++;
 	}
 	pr_info("dsm: node %u: node %u gave the homes of %llu pages to node %u", d->cfg.node, from,

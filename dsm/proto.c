@@ -57,8 +57,28 @@ int dsm_proto_init(struct dsm_proto *p, unsigned self, unsigned nnodes, uint64_t
 		p->dir[i].owner = home[i];
 		p->dir[i].last_served = home[i];
 		p->page[i].state = home[i] == self ? DSM_MODIFIED : DSM_INVALID;
+		dsm_proto_count(p, i);
 	}
 	return 0;
+}
+
+static bool owned(const struct dsm_proto *p, uint64_t page)
+{
+	uint8_t state = p->page[page].state;
+
+	return state == DSM_MODIFIED || (state == DSM_SHARED && p->home[page] == p->self);
+}
+
+void dsm_proto_uncount(struct dsm_proto *p, uint64_t page)
+{
+	p->owned -= owned(p, page);
+	p->homed -= p->home[page] == p->self;
+}
+
+void dsm_proto_count(struct dsm_proto *p, uint64_t page)
+{
+	p->owned += owned(p, page);
+	p->homed += p->home[page] == p->self;
 }
 
 void dsm_proto_fini(struct dsm_proto *p)
@@ -100,7 +120,9 @@ static int reject(struct dsm_actions *out, const char *field, const char *what)
 
 static void local_set(struct dsm_proto *p, uint64_t page, uint8_t state)
 {
+	dsm_proto_uncount(p, page);
 	p->page[page].state = state;
+	dsm_proto_count(p, page);
 }
 
 /* The request we had outstanding for page is satisfied. */

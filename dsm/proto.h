@@ -106,6 +106,13 @@ struct dsm_proto {
 	const uint8_t *home; /* npages entries, not owned */
 	struct dsm_page *page;
 	struct dsm_dir *dir;
+	/*
+	 * Pages whose latest copy this node keeps (MODIFIED here, or SHARED
+	 * here at their home), and pages whose home is this node: kept as the
+	 * states and homes change, so that the engine's statistics need no scan
+	 * of every page (dsm_proto_uncount).
+	 */
+	uint64_t owned, homed;
 };
 
 /*
@@ -117,6 +124,15 @@ struct dsm_proto {
 int dsm_proto_init(struct dsm_proto *p, unsigned self, unsigned nnodes, uint64_t npages,
 		   const uint8_t *home);
 void dsm_proto_fini(struct dsm_proto *p);
+
+/*
+ * The machine keeps p->owned and p->homed as its own events change pages.
+ * Code that changes a page's state or home itself (the handover of a node's
+ * pages) brackets the change: dsm_proto_uncount(p, page), the change, then
+ * dsm_proto_count(p, page).
+ */
+void dsm_proto_uncount(struct dsm_proto *p, uint64_t page);
+void dsm_proto_count(struct dsm_proto *p, uint64_t page);
 
 /*
  * A local access to page faulted. *kind says what it was. Returns 0 (out may

@@ -209,6 +209,31 @@ static int counters_add_up(struct lnode *n, unsigned nnodes, unsigned threads)
 }
 
 /*
+ * The pages each of the nodes owns and homes (dsm_count_pages, published at
+ * every tick of its DSM thread) add up to the region's npages each: at rest
+ * every page has one home and one node that keeps its latest copy. Waits up
+ * to 2 s for a tick; the sums seen last are in *owned and *homed.
+ */
+static int pages_add_up(struct lnode *n, unsigned nnodes, uint64_t npages, uint64_t *owned,
+			uint64_t *homed)
+{
+	for (int tries = 0; tries < 40; tries++) {
+		*owned = *homed = 0;
+		for (unsigned i = 0; i < nnodes; i++) {
+			uint64_t o, h;
+
+			dsm_count_pages(n[i].d, &o, &h);
+			*owned += o;
+			*homed += h;
+		}
+		if (*owned == npages && *homed == npages)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/*
  * dsm_hot_pages of a node whose guest is still: the list since the start
  * holds the pages with the most faults, most first, as dsm_page_faults
  * counts them; a period's list counted from zeroes is the same, and the
@@ -217,8 +242,8 @@ static int counters_add_up(struct lnode *n, unsigned nnodes, unsigned threads)
 static int hot_pages_agree(struct dsm *d)
 {
 	struct dsm_hot_page all[4], period[4];
-	uint64_t since[PAGES] = { 0 }, least;
-	unsigned int n = dsm_hot_pages(d, NULL, all, 4);
+	uint64_t least;
+	unsigned int n = dsm_hot_pages(d, all, 4);
 	int ok = n > 0 && dsm_npages(d) == PAGES;
 
 	for (unsigned int i = 0; ok && i < n; i++)
@@ -233,8 +258,8 @@ static int hot_pages_agree(struct dsm *d)
 			in |= all[i].page == p;
 		ok = in || dsm_page_faults(d, p) <= least;
 	}
-	ok &= dsm_hot_pages(d, since, period, 4) == n && !memcmp(all, period, n * sizeof(*all));
-	ok &= dsm_hot_pages(d, since, period, 4) == 0;
+	ok &= dsm_hot_pages_period(d, period, 4) == n && !memcmp(all, period, n * sizeof(*all));
+	ok &= dsm_hot_pages_period(d, period, 4) == 0;
 	return ok;
 }
 
@@ -352,7 +377,7 @@ static void handover_case(void)
 	struct dsm_loop_fabric *f = dsm_loop_fabric_new(3);
 	struct progress prog = { 0 };
 	struct dsm_handover_stats hs = { 0 };
-	uint64_t before[2] = { 0 }, after[2] = { 0 };
+	uint64_t before[2] = { 0 }, after[2] = { 0 }, owned, homed;
 	struct lnode n[3];
 	pthread_t t[3][THREADS];
 	char what[200];
@@ -411,6 +436,13 @@ static void handover_case(void)
 	ok = !n[0].ret && after[0] == before[0] && after[1] == before[1];
 	tap(ok, "handover: the checksum after it, from node 0, equals the one before");
 
+	ok = pages_add_up(n, 2, 4 * PAGES, &owned, &homed);
+	snprintf(what, sizeof(what),
+		 "handover: the two nodes that stay own and home every page once (%llu, %llu "
+		 "of %u)",
+		 (unsigned long long)owned, (unsigned long long)homed, 4 * PAGES);
+	tap(ok, what);
+
 	ok = 1;
 	for (unsigned i = 0; i < 2; i++) /* 3 nodes' increments, read on the 2 that stay */
 		for (unsigned p = 0; p < PAGES; p++)
@@ -464,7 +496,7 @@ static void rehome_case(void)
 	struct dsm_loop_fabric *f = dsm_loop_fabric_new(3);
 	struct progress prog = { 0 };
 	struct dsm_handover_stats hs = { 0 };
-	uint64_t before[2] = { 0 }, after[2] = { 0 };
+	uint64_t before[2] = { 0 }, after[2] = { 0 }, owned, homed, o2, h2;
 	struct lnode n[3];
 	pthread_t t[3];
 	char what[200];
@@ -506,6 +538,21 @@ static void rehome_case(void)
 	quiesce_sum(&n[1]);
 	ok = !n[1].ret && after[0] == before[0] && after[1] == before[1];
 	tap(ok, "rehome: the checksum after it equals the one before");
+
+	/* Node 2 homes its own quarter and node 0's last (after a tick). */
+	for (int tries = 0; tries < 40; tries++) {
+		dsm_count_pages(n[2].d, &o2, &h2);
+		if (h2 == 2 * PAGES)
+			break;
+		usleep(50000);
+	}
+	ok = h2 == 2 * PAGES && pages_add_up(n, 3, 4 * PAGES, &owned, &homed);
+	snprintf(what, sizeof(what),
+		 "rehome: the nodes own and home every page once (%llu, %llu of %u); node 2 "
+		 "homes %llu (%u)",
+		 (unsigned long long)owned, (unsigned long long)homed, 4 * PAGES,
+		 (unsigned long long)h2, 2 * PAGES);
+	tap(ok, what);
 
 	ok = 1;
 	for (unsigned i = 0; i < 3; i++)

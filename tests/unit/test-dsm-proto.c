@@ -157,6 +157,22 @@ static void apply(struct cluster *c, unsigned i, const struct dsm_actions *out,
 	}
 }
 
+/*
+ * Node i's pages whose latest copy it keeps: MODIFIED, or SHARED at their home
+ * (struct dsm_proto's owned, counted here page by page).
+ */
+static uint64_t owned_pages(const struct cluster *c, unsigned i)
+{
+	uint64_t n = 0;
+
+	for (unsigned p = 0; p < c->npages; p++) {
+		uint8_t st = c->n[i].pg[p].state;
+
+		n += st == DSM_MODIFIED || (st == DSM_SHARED && c->home[p] == i);
+	}
+	return n;
+}
+
 static void check_invariants(struct cluster *c)
 {
 	for (unsigned p = 0; p < c->npages; p++) {
@@ -184,6 +200,9 @@ static void check_invariants(struct cluster *c)
 		if (dsm_proto_check_dir(&c->pr[c->home[p]], p, &why))
 			fail_msg("page %u directory: %s", p, why);
 	}
+	/* The counts the machine keeps as it goes equal a count of every page. */
+	for (unsigned i = 0; i < c->nnodes; i++)
+		assert_int_equal(c->pr[i].owned, owned_pages(c, i));
 }
 
 /* Delivers the head of link from->to. */
@@ -264,6 +283,15 @@ static bool quiescent(const struct cluster *c)
 
 static void check_final(struct cluster *c)
 {
+	uint64_t owned = 0, homed = 0;
+
+	/* At rest every page has exactly one node that keeps its latest copy. */
+	for (unsigned i = 0; i < c->nnodes; i++) {
+		owned += c->pr[i].owned;
+		homed += c->pr[i].homed;
+	}
+	assert_int_equal(owned, c->npages);
+	assert_int_equal(homed, c->npages);
 	for (unsigned p = 0; p < c->npages; p++) {
 		const struct dsm_dir *d = &c->n[c->home[p]].dir[p];
 
