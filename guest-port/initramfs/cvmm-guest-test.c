@@ -12,11 +12,11 @@
  *   cvmm-guest-test locks [OPS]   one thread per CPU hammering one mutex: the
  *       futex and the kernel's spinlocks under contention. The counter the
  *       mutex protects must equal the number of increments.
- *   cvmm-guest-test local [OPS]   throughput, NUMA-local: one thread per CPU,
+ *   cvmm-guest-test local [OPS|Ns]  throughput, NUMA-local: one thread per CPU,
  *       pinned, doing atomic increments and checksummed record writes on
  *       memory it allocated and first touched after pinning (so on its CPU's
  *       node) and nothing else. Each verifies its own totals and records.
- *   cvmm-guest-test shared [OPS]  throughput, shared-heavy: one thread per CPU,
+ *   cvmm-guest-test shared [OPS|Ns] throughput, shared-heavy: one thread per CPU,
  *       pinned, all doing atomic increments on the same counters and
  *       checksummed record writes into records interleaved across threads (every
  *       page holds every thread's records). Verified once all have finished.
@@ -28,11 +28,15 @@
  *       fork write-protected the parent's page table entries on one node, and
  *       the writer on the other node must take its copy-on-write fault.
  *
- * The throughput modes time the run with CLOCK_MONOTONIC from the start
- * barrier's release to the last thread's end and print ops (OPS per thread,
- * summed) per second, and thread_rate_sum, the sum of each thread's ops over
- * its own time: the same figure without the threads' start skew (on several
- * nodes, the barrier's wake-up reaches them seconds apart).
+ * The throughput modes run OPS operations per thread, or, given Ns, as many as
+ * every thread does in N seconds: the main thread raises a stop flag N
+ * seconds after the start barrier, so that all threads run the whole time
+ * (with a fixed count, a thread that finished early left its CPU idle while
+ * the others ran on). They time the run with CLOCK_MONOTONIC from the
+ * earliest thread's start to the last thread's end and print the ops (summed)
+ * per second, and thread_rate_sum, the sum of each thread's ops over its own
+ * time: the same figure without the threads' start skew (on several nodes,
+ * the barrier's wake-up reaches them milliseconds apart).
  *
  * Built static for i386 (gcc -m32 -static), so it needs nothing in the guest.
  */
@@ -309,13 +313,26 @@ struct tp_shared {
 	struct record records[TP_SLOTS][MAX_CPUS]; /* slot-major: threads interleave */
 };
 
+/*
+ * A thread's count of ops done, on a page it mapped and first touched itself
+ * (so on its node), updated at every op: a timed run's main thread reads it
+ * at the start and the end of its window. In the thread's struct tp_worker it
+ * would share a page with the other threads'.
+ */
+struct tp_progress {
+	volatile unsigned long done;
+};
+
 struct tp_worker {
 	pthread_t thread;
 	int cpu;
 	unsigned long ops;
 	pthread_barrier_t *start;
+	const volatile int *stop; /* set when a timed run's time is up */
+	struct tp_progress *progress;
 	struct tp_shared *shared; /* NULL in the local mode */
 	uint64_t start_ns, end_ns;
+	unsigned long window_ops;    /* a timed run: ops done in the main thread's window */
 	uint32_t last_seq[TP_SLOTS]; /* shared mode: copied from the thread's stack at the end */
 	uint64_t bad_counters, bad_records;
 	int pin_error, map_error;
@@ -362,17 +379,35 @@ static uint64_t tp_bad_records(int cpu, const uint32_t *last_seq, const struct r
 	return bad;
 }
 
+/* Maps and first-touches W's progress page (after pinning): NULL if it cannot. */
+static struct tp_progress *tp_progress_map(struct tp_worker *w)
+{
+	struct tp_progress *p =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		w->map_error = 1;
+		return NULL;
+	}
+	p->done = 0;
+	w->progress = p;
+	return p;
+}
+
 static void *local_worker(void *arg)
 {
 	struct tp_worker *w = arg;
 	uint32_t cpu = (uint32_t)w->cpu, seed = 0x9e3779b9u * (cpu + 1);
-	unsigned long ops = w->ops;
+	unsigned long ops = w->ops, op;
+	const volatile int *stop = w->stop;
+	struct tp_progress *progress;
 	struct tp_local *mem;
 	uint64_t sum = 0;
 
 	w->pin_error = pin(w->cpu);
+	progress = tp_progress_map(w);
 	mem = mmap(NULL, sizeof(*mem), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	if (mem == MAP_FAILED || !progress) {
 		w->map_error = 1;
 		mem = NULL;
 	} else {
@@ -380,14 +415,17 @@ static void *local_worker(void *arg)
 	}
 	pthread_barrier_wait(w->start);
 	w->start_ns = now_ns();
-	for (unsigned long op = 0; mem && op < ops; op++)
+	for (op = 0; mem && op < ops && !*stop; op++) {
 		tp_op(cpu, &seed, (uint32_t)op, mem->counters, mem->records, 1, mem->last_seq);
+		progress->done = op + 1;
+	}
 	w->end_ns = now_ns();
+	w->ops = op;
 	if (!mem)
 		return NULL;
 	for (int c = 0; c < TP_COUNTERS; c++)
 		sum += mem->counters[c];
-	w->bad_counters = sum != ops;
+	w->bad_counters = sum != op;
 	w->bad_records = tp_bad_records(w->cpu, mem->last_seq, mem->records, 1);
 	munmap(mem, sizeof(*mem));
 	return NULL;
@@ -397,51 +435,116 @@ static void *shared_worker(void *arg)
 {
 	struct tp_worker *w = arg;
 	uint32_t cpu = (uint32_t)w->cpu, seed = 0x9e3779b9u * (cpu + 1);
-	unsigned long ops = w->ops;
+	unsigned long ops = w->ops, op;
+	const volatile int *stop = w->stop;
 	struct tp_shared *sh = w->shared;
 	uint32_t last_seq[TP_SLOTS] = { 0 };
+	struct tp_progress *progress;
 
 	w->pin_error = pin(w->cpu);
+	progress = tp_progress_map(w);
+	if (!progress)
+		ops = 0;
 	pthread_barrier_wait(w->start);
 	w->start_ns = now_ns();
-	for (unsigned long op = 0; op < ops; op++)
+	for (op = 0; op < ops && !*stop; op++) {
 		tp_op(cpu, &seed, (uint32_t)op, sh->counters, &sh->records[0][cpu], MAX_CPUS,
 		      last_seq);
+		progress->done = op + 1;
+	}
 	w->end_ns = now_ns();
+	w->ops = op;
 	memcpy(w->last_seq, last_seq, sizeof(last_seq));
 	return NULL;
 }
 
-/* Runs the throughput mode NAME (local or shared) with OPS per thread. */
-static int test_throughput(const char *name, unsigned long ops)
+/*
+ * A timed run's window: SECS seconds from when every thread has done its first
+ * op (on several nodes the start barrier's wake-up reaches them apart), each
+ * thread's ops in it read from its progress page into window_ops. Returns
+ * the window's length in ns. A thread that has not started within 60 s is
+ * not waited for (its window_ops stay 0).
+ */
+static uint64_t tp_window(struct tp_worker *w, unsigned int secs)
+{
+	uint64_t t1, deadline = now_ns() + 60 * 1000000000ull;
+
+	for (int i = 0; i < ncpus; i++)
+		while (w[i].progress && !w[i].progress->done && now_ns() < deadline)
+			usleep(10000);
+	t1 = now_ns();
+	for (int i = 0; i < ncpus; i++)
+		w[i].window_ops = w[i].progress ? w[i].progress->done : 0;
+	sleep(secs);
+	for (int i = 0; i < ncpus; i++)
+		w[i].window_ops = (w[i].progress ? w[i].progress->done : 0) - w[i].window_ops;
+	return now_ns() - t1;
+}
+
+/*
+ * Runs the throughput mode NAME (local or shared) with OPS per thread, or, if
+ * SECS is not 0, for SECS seconds. The main thread waits on CPU 0, the
+ * timekeeping CPU: on another it would restart that CPU's tick.
+ *
+ * A run with OPS prints their total over the time from the first thread's
+ * start to the last one's end. A timed run prints the ops of its window
+ * (tp_window), when every thread runs, and the run's totals after them.
+ * Both add thread_rate_sum, each thread's ops over its own time, summed, and
+ * start_skew, the time between the first thread's start and the last's.
+ */
+static int test_throughput(const char *name, unsigned long ops, unsigned int secs)
 {
 	int shared_mode = !strcmp(name, "shared");
 	struct tp_shared *sh = shared_mode ? calloc(1, sizeof(*sh)) : NULL;
 	struct tp_worker *w = calloc((size_t)ncpus, sizeof(*w));
+	/* On a page of its own: written once, read by every thread at every op. */
+	volatile int *stop =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t bad_counters = 0, bad_records = 0, unpinned = 0, unmapped = 0, counted = 0;
-	uint64_t first = UINT64_MAX, last = 0, total = (uint64_t)ops * (uint64_t)ncpus;
+	uint64_t first = UINT64_MAX, last = 0, total = 0, last_start = 0, stop_ns = 0;
+	uint64_t window_ns = 0, window_total = 0;
 	pthread_barrier_t start;
 	double seconds, rate_sum = 0;
+	char per_thread[MAX_CPUS * 12] = "";
 
-	if (!w || (shared_mode && !sh)) {
+	if (!w || (shared_mode && !sh) || stop == MAP_FAILED) {
 		printf("cvmm-guest-test: %s: FAIL out of memory\n", name);
 		return 1;
 	}
-	pthread_barrier_init(&start, NULL, (unsigned int)ncpus);
+	if (secs)
+		ops = UINT32_MAX - 1; /* the records' sequence numbers are 32-bit */
+	pin(0);
+	pthread_barrier_init(&start, NULL, (unsigned int)ncpus + (secs ? 1 : 0));
 	for (int i = 0; i < ncpus; i++) {
 		w[i].cpu = i;
 		w[i].ops = ops;
 		w[i].start = &start;
+		w[i].stop = stop;
 		w[i].shared = sh;
 		pthread_create(&w[i].thread, NULL, shared_mode ? shared_worker : local_worker,
 			       &w[i]);
 	}
+	if (secs) {
+		pthread_barrier_wait(&start);
+		window_ns = tp_window(w, secs);
+		__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+		stop_ns = now_ns();
+	}
 	for (int i = 0; i < ncpus; i++) {
 		pthread_join(w[i].thread, NULL);
+		if (w[i].progress)
+			munmap(w[i].progress, 4096);
 		first = w[i].start_ns < first ? w[i].start_ns : first;
 		last = w[i].end_ns > last ? w[i].end_ns : last;
+		last_start = w[i].start_ns > last_start ? w[i].start_ns : last_start;
+		total += w[i].ops;
+		window_total += w[i].window_ops;
 		if (w[i].end_ns > w[i].start_ns)
-			rate_sum += (double)ops * 1e9 / (double)(w[i].end_ns - w[i].start_ns);
+			rate_sum += (double)w[i].ops * 1e9 / (double)(w[i].end_ns - w[i].start_ns);
+		if (window_ns)
+			snprintf(per_thread + strlen(per_thread),
+				 sizeof(per_thread) - strlen(per_thread), "%s%.0f", i ? "," : "",
+				 (double)w[i].window_ops * 1e9 / (double)window_ns);
 		unpinned += w[i].pin_error != 0;
 		unmapped += w[i].map_error;
 		bad_counters += w[i].bad_counters;
@@ -456,19 +559,27 @@ static int test_throughput(const char *name, unsigned long ops)
 				tp_bad_records(i, w[i].last_seq, &sh->records[0][i], MAX_CPUS);
 	}
 	seconds = (double)(last - first) / 1e9;
-	if (!bad_counters && !bad_records && !unpinned && !unmapped && last > first) {
-		printf("cvmm-guest-test: %s: PASS threads=%d ops=%llu seconds=%.3f "
-		       "ops_per_s=%.0f thread_rate_sum=%.0f\n",
-		       name, ncpus, (unsigned long long)total, seconds, (double)total / seconds,
-		       rate_sum);
-		return 0;
+	if (bad_counters || bad_records || unpinned || unmapped || last <= first) {
+		printf("cvmm-guest-test: %s: FAIL threads=%d ops=%llu bad_counters=%llu "
+		       "bad_records=%llu unpinned=%llu unmapped=%llu seconds=%.3f\n",
+		       name, ncpus, (unsigned long long)total, (unsigned long long)bad_counters,
+		       (unsigned long long)bad_records, (unsigned long long)unpinned,
+		       (unsigned long long)unmapped, seconds);
+		return 1;
 	}
-	printf("cvmm-guest-test: %s: FAIL threads=%d ops=%llu bad_counters=%llu "
-	       "bad_records=%llu unpinned=%llu unmapped=%llu seconds=%.3f\n",
-	       name, ncpus, (unsigned long long)total, (unsigned long long)bad_counters,
-	       (unsigned long long)bad_records, (unsigned long long)unpinned,
-	       (unsigned long long)unmapped, seconds);
-	return 1;
+	printf("cvmm-guest-test: %s: PASS threads=%d ", name, ncpus);
+	if (secs)
+		printf("ops=%llu seconds=%.3f ops_per_s=%.0f thread_ops_per_s=%s run_ops=%llu "
+		       "run_seconds=%.3f stop_lag=%.3f ",
+		       (unsigned long long)window_total, (double)window_ns / 1e9,
+		       (double)window_total * 1e9 / (double)window_ns, per_thread,
+		       (unsigned long long)total, seconds, ((double)last - (double)stop_ns) / 1e9);
+	else
+		printf("ops=%llu seconds=%.3f ops_per_s=%.0f ", (unsigned long long)total, seconds,
+		       (double)total / seconds);
+	printf("thread_rate_sum=%.0f start_skew=%.3f\n", rate_sum,
+	       (double)(last_start - first) / 1e9);
+	return 0;
 }
 
 #define COW_PAGES 64 /* more than the kernel's 33-page single-flush ceiling */
@@ -651,9 +762,32 @@ static int test_cow(unsigned long rounds)
 	return 1;
 }
 
+/*
+ * ARG: a count of operations ("20000", into OPS) or, with an s after it, of
+ * seconds ("5s", into SECS; 1 to 3600). Returns -1 if it is neither.
+ */
+static int parse_count(const char *arg, unsigned long *ops, unsigned int *secs)
+{
+	char *end;
+	unsigned long v;
+
+	if (*arg < '0' || *arg > '9')
+		return -1;
+	v = strtoul(arg, &end, 10);
+	if (!strcmp(end, "s") && v >= 1 && v <= 3600) {
+		*secs = (unsigned int)v;
+		return 0;
+	}
+	if (*end || !v)
+		return -1;
+	*ops = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned long ops;
+	unsigned long ops = 20000;
+	unsigned int secs = 0;
 
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpus < 1 || ncpus > MAX_CPUS) {
@@ -662,16 +796,28 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: cvmm-guest-test memory|locks|local|shared|cow [OPS]\n");
+		fprintf(stderr, "usage: cvmm-guest-test memory|locks|local|shared|cow [OPS]\n"
+				"       cvmm-guest-test local|shared Ns\n");
 		return 2;
 	}
-	ops = argc == 3 ? strtoul(argv[2], NULL, 10) : 20000;
+	if (argc == 3 && parse_count(argv[2], &ops, &secs)) {
+		fprintf(stderr,
+			"cvmm-guest-test: '%s' is not a count of operations "
+			"(OPS) or of seconds (Ns)\n",
+			argv[2]);
+		return 2;
+	}
+	if (secs && strcmp(argv[1], "local") && strcmp(argv[1], "shared")) {
+		fprintf(stderr, "cvmm-guest-test: %s runs a count of operations, not %s\n", argv[1],
+			argv[2]);
+		return 2;
+	}
 	if (!strcmp(argv[1], "memory"))
 		return test_memory(ops);
 	if (!strcmp(argv[1], "locks"))
 		return test_locks(ops);
 	if (!strcmp(argv[1], "local") || !strcmp(argv[1], "shared"))
-		return test_throughput(argv[1], ops);
+		return test_throughput(argv[1], ops, secs);
 	if (!strcmp(argv[1], "cow"))
 		return test_cow(argc == 3 ? ops : 40);
 	fprintf(stderr, "cvmm-guest-test: unknown test '%s' (memory, locks, local, shared, cow)\n",
