@@ -26,7 +26,7 @@
 # A last boot, one node with 2 vCPUs, is the host's reference: what two vCPUs
 # get from this host without a cluster (two emulated nodes share the host's
 # cores, so K nodes are not K times the hardware of one). The consoles are
-# kept in build/test-logs/bench/. About 12 minutes on the 2-core development
+# kept in build/test-logs/bench/. About 15 minutes on the 2-core development
 # host with the defaults (docs/performance.md), plus any wait for the lock.
 #
 #   CVMM_TP_ROUNDS         one-node and two-node boots, in turn (default 3)
@@ -256,7 +256,7 @@ if [ -z "$CVMM_TP_REPORT_ONLY" ]; then
 fi
 secs=$(($(date +%s) - start))
 
-rc=0
+rc=0 hot_round=''
 for m in local shared; do
 	ratios='' ones='' twos='' mid_round=''
 	for r in $(seq "$rounds"); do
@@ -284,6 +284,7 @@ for m in local shared; do
 	mid_round=$(printf '%s\n' $ratios | awk -v x="$x" '$1 == x { print NR; exit }')
 	two=$logs/vc-throughput-two-$mid_round.log
 	i2=$(median "$two" $m)
+	[ $m = shared ] || hot_round=$mid_round
 	say "$m, every phase of every round: 1 node x 1 vCPU: median $(mops "$a") ops/s; 2 nodes x 1 vCPU: median $(mops "$b") ops/s ($(ratio "$a" "$b")x)"
 	if [ $m = local ]; then
 		say "local, 2 nodes / 1 node: ${x}x, the median of the rounds' ratios$ratios (goal >= 1.6x = 0.8 x 2)"
@@ -307,9 +308,9 @@ for m in local shared; do
 			"$(ratio "$best1" "$cb")x the 1 vCPU best; 2 nodes' best reaches $(ratio "$cb" "$best2") of it"
 	fi
 done
-if [ -n "$mid_round" ]; then
-	say "round $mid_round's two-node boot, its hottest pages over the whole run (boot included):"
-	hot_pages "$logs/vc-throughput-two-$mid_round.log"
+if [ -n "$hot_round" ]; then
+	say "round $hot_round's two-node boot, its hottest pages over the whole run (boot included):"
+	hot_pages "$logs/vc-throughput-two-$hot_round.log"
 fi
 say "the $((2 * rounds + 1)) boots took ${secs} s (sim boots included)"
 exit $rc
