@@ -36,7 +36,7 @@
 #   CVMM_TP_REPORT_ONLY    set: boot nothing, report again from the consoles
 #                          the last run kept
 # All the boots hold the sim lock together, so that they run back to back.
-[ -n "$CVMM_TP_LOCKED" ] || exec env CVMM_TP_LOCKED=1 flock /tmp/cvmm-sim.lock "$0" "$@"
+[ -n "$CVMM_TP_LOCKED" ] || [ -n "$CVMM_TP_REPORT_ONLY" ] || exec env CVMM_TP_LOCKED=1 flock /tmp/cvmm-sim.lock "$0" "$@"
 top=$(cd "$(dirname "$0")/.." && pwd)
 cvmm=$top/build/bin/cvmm
 guest=$top/build/guest
