@@ -28,15 +28,15 @@
  *       fork write-protected the parent's page table entries on one node, and
  *       the writer on the other node must take its copy-on-write fault.
  *
- * The throughput modes run OPS operations per thread, or, given Ns, as many as
- * every thread does in N seconds: the main thread raises a stop flag N
- * seconds after the start barrier, so that all threads run the whole time
- * (with a fixed count, a thread that finished early left its CPU idle while
- * the others ran on). They time the run with CLOCK_MONOTONIC from the
- * earliest thread's start to the last thread's end and print the ops (summed)
- * per second, and thread_rate_sum, the sum of each thread's ops over its own
- * time: the same figure without the threads' start skew (on several nodes,
- * the barrier's wake-up reaches them milliseconds apart).
+ * The throughput modes run OPS operations per thread, timed with
+ * CLOCK_MONOTONIC from the first thread's start to the last one's end; or,
+ * given Ns, every thread runs until the main thread's stop flag, and the
+ * figure is the ops of an N-second window in which every thread ran (with a
+ * fixed count, a thread that finished early left its CPU idle while the
+ * others ran on; on several nodes, the start barrier's wake-up reaches the
+ * threads tenths of a second apart). Both print ops per second, and
+ * thread_rate_sum, the sum of each thread's ops over its own time
+ * (test_throughput has the whole line).
  *
  * Built static for i386 (gcc -m32 -static), so it needs nothing in the guest.
  */
