@@ -115,20 +115,16 @@ static unsigned lat_bucket(uint64_t ns)
 /* A fault on page starts a wait (t_fault is set): engine_tick watches it. */
 static void engine_wait_start(struct dsm *d, uint64_t page, uint64_t now)
 {
-	d->t_fault[page] = now;
-	if (d->nwaits == d->waits_cap) {
-		unsigned cap = d->waits_cap ? 2 * d->waits_cap : 16;
-		struct dsm_wait *w = realloc(d->waits, cap * sizeof(*w));
+	struct dsm_wait *w = engine_grow(d->waits, d->nwaits, &d->waits_cap, sizeof(*w), 16);
 
-		if (!w) { /* the wait is still resolved; only its stuck report is lost */
-			stat_add(&d->local_errors, 1);
-			pr_err("dsm: node %u: no memory to watch the wait for page %llu",
-			       d->cfg.node, (unsigned long long)page);
-			return;
-		}
-		d->waits = w;
-		d->waits_cap = cap;
+	d->t_fault[page] = now;
+	if (!w) { /* the wait is still resolved; only its stuck report is lost */
+		stat_add(&d->local_errors, 1);
+		pr_err("dsm: node %u: no memory to watch the wait for page %llu", d->cfg.node,
+		       (unsigned long long)page);
+		return;
 	}
+	d->waits = w;
 	d->waits[d->nwaits++] = (struct dsm_wait){ .page = page };
 }
 
@@ -142,7 +138,7 @@ static void engine_resolved(struct dsm *d, uint64_t page)
 	now = dsm_now_ns();
 	dsm_hold_mapped(&d->hold, page, now);
 	d->t_fault[page] = 0;
-	for (unsigned i = 0; i < d->nwaits; i++) {
+	for (uint64_t i = 0; i < d->nwaits; i++) {
 		if (d->waits[i].page != page)
 			continue;
 		if (d->waits[i].reported)
@@ -472,7 +468,7 @@ static void engine_watch(struct dsm *d)
 {
 	uint64_t now = dsm_now_ns();
 
-	for (unsigned i = 0; i < d->nwaits; i++) {
+	for (uint64_t i = 0; i < d->nwaits; i++) {
 		struct dsm_wait *w = &d->waits[i];
 
 		if (!w->reported && now - d->t_fault[w->page] > STUCK_NS)

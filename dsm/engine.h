@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "cvmm/lib/clock.h"
@@ -77,7 +78,8 @@ struct dsm {
 	 * (dsm_hot_pages_period), each with its heat before the period; and
 	 * per page, whether it is in that list.
 	 */
-	pthread_mutex_t warm_lock; /* the three below */
+	pthread_mutex_t warm_lock; /* the four below */
+	bool warm_on;		   /* the periodic reader has called: note the faults */
 	struct dsm_warm *warm;
 	uint64_t nwarm, warm_cap;
 	uint8_t *warm_mark;
@@ -89,7 +91,7 @@ struct dsm {
 	 * for waits that look stuck (DSM thread): a few, one per waiting thread.
 	 */
 	struct dsm_wait *waits;
-	unsigned nwaits, waits_cap;
+	uint64_t nwaits, waits_cap;
 	/* dsm_count_pages: the protocol's counts, published at start and every tick. */
 	uint64_t pages_owned, pages_homed;
 
@@ -139,6 +141,23 @@ static inline bool engine_peer_live(const struct dsm *d, unsigned i)
 static inline void stat_add(uint64_t *c, uint64_t v)
 {
 	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+/*
+ * Room for one more element of size in the array a of n elements, *cap
+ * allocated: a itself, or a copy with twice the room when it is full (the
+ * first time, first elements). NULL if there is no memory: a is unchanged.
+ */
+static inline void *engine_grow(void *a, uint64_t n, uint64_t *cap, size_t size, uint64_t first)
+{
+	uint64_t want = *cap ? 2 * *cap : first;
+
+	if (n < *cap)
+		return a;
+	a = realloc(a, want * size);
+	if (a)
+		*cap = want;
+	return a;
 }
 
 /* Sends one message to peer; any thread. 0, -ENOTCONN (failed peer) or the transport's error. */

@@ -6,9 +6,10 @@
  *
  * The periodic list (dsm_hot_pages_period, the live statistics file's, once
  * a second) must not scan every page: that is 262,144 pages per GiB of guest
- * memory, and took a fifth of an emulated node's CPU. So each fault also
- * notes its page, once per period, in d->warm with the page's count before
- * the period, and the period's list is made from those pages alone.
+ * memory, and took a fifth of an emulated node's CPU. So, once the reader has
+ * asked a first time, each fault also notes its page, once per period, in
+ * d->warm with the page's count before the period, and the period's list is
+ * made from those pages alone.
  */
 #include <stdlib.h>
 
@@ -27,21 +28,15 @@ uint64_t dsm_page_faults(struct dsm *d, uint64_t page)
 void heat_note(struct dsm *d, uint64_t page)
 {
 	pthread_mutex_lock(&d->warm_lock);
-	if (!d->warm_mark[page]) {
-		if (d->nwarm == d->warm_cap) {
-			uint64_t cap = d->warm_cap ? 2 * d->warm_cap : 256;
-			struct dsm_warm *w = realloc(d->warm, cap * sizeof(*w));
+	if (d->warm_on && !d->warm_mark[page]) {
+		struct dsm_warm *w = engine_grow(d->warm, d->nwarm, &d->warm_cap, sizeof(*w), 256);
 
-			if (!w) { /* the page is left out of this period's list */
-				pthread_mutex_unlock(&d->warm_lock);
-				stat_add(&d->heat[page], 1);
-				return;
-			}
+		if (w) { /* else the page is left out of this period's list */
 			d->warm = w;
-			d->warm_cap = cap;
+			d->warm[d->nwarm++] =
+				(struct dsm_warm){ .page = page, .base = d->heat[page] };
+			d->warm_mark[page] = 1;
 		}
-		d->warm[d->nwarm++] = (struct dsm_warm){ .page = page, .base = d->heat[page] };
-		d->warm_mark[page] = 1;
 	}
 	stat_add(&d->heat[page], 1);
 	pthread_mutex_unlock(&d->warm_lock);
@@ -89,6 +84,17 @@ unsigned int dsm_hot_pages_period(struct dsm *d, struct dsm_hot_page *out, unsig
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&d->warm_lock);
+	if (!d->warm_on) {
+		/*
+		 * The first period is since the start: one scan, and faults are
+		 * noted from now on. Until a reader asks, nothing is noted, so a
+		 * node without one keeps no list.
+		 */
+		n = dsm_hot_pages(d, out, max);
+		d->warm_on = true;
+		pthread_mutex_unlock(&d->warm_lock);
+		return n;
+	}
 	for (uint64_t i = 0; i < d->nwarm; i++) {
 		const struct dsm_warm *w = &d->warm[i];
 

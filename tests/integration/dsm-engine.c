@@ -188,6 +188,11 @@ static int settle(struct lnode *n, unsigned nnodes)
 	return ok;
 }
 
+static uint8_t *page_of(struct lnode *n, unsigned p)
+{
+	return n->r.mem + (size_t)p * DSM_PAGE_SIZE;
+}
+
 /* Every node sees every page's exact totals of incrementer(). */
 static int counters_add_up(struct lnode *n, unsigned nnodes, unsigned threads)
 {
@@ -263,6 +268,33 @@ static int hot_pages_agree(struct dsm *d)
 	return ok;
 }
 
+/*
+ * After hot_pages_agree (node 1's periods have started): node 0 writes pages
+ * 0 and 1, then node 1 does, which faults there. Node 1's next period lists
+ * those two pages, each with the faults it took since the period before.
+ */
+static int period_counts_faults(struct lnode *n)
+{
+	struct dsm_hot_page period[4];
+	uint64_t before[2];
+	unsigned int np;
+	int ok;
+
+	for (unsigned int p = 0; p < 2; p++) {
+		before[p] = dsm_page_faults(n[1].d, p);
+		page_of(&n[0], p)[100] = 1;
+	}
+	ok = settle(n, 3);
+	for (unsigned int p = 0; p < 2; p++)
+		page_of(&n[1], p)[101] = 2;
+	np = dsm_hot_pages_period(n[1].d, period, 4);
+	ok &= np == 2 && period[0].page == 0 && period[1].page == 1;
+	for (unsigned int i = 0; ok && i < np; i++)
+		ok = period[i].faults >= 1 &&
+		     period[i].faults == dsm_page_faults(n[1].d, i) - before[i];
+	return ok;
+}
+
 /* All nodes leave at once: each waits for the others' BYE. */
 static void *leave_node(void *arg)
 {
@@ -311,6 +343,8 @@ static void loop_cluster(void)
 	    "loop: statistics count faults, fetches, invalidations and page heat");
 	tap(hot_pages_agree(n[1].d), "loop: the hot pages are the most-faulted, most first, "
 				     "and a period's list counts from the one before");
+	tap(period_counts_faults(n), "loop: a period's list holds the pages that faulted in it, "
+				     "each with its faults since the period before");
 
 	uint64_t ns;
 
@@ -366,11 +400,6 @@ static void *quiesce_sum(void *arg)
  * (runs that go as XFER_ZERO); node 2 also owns page P-1 of node 0's.
  */
 #define HP (2 * PAGES) /* first page of node 2's quarter */
-
-static uint8_t *page_of(struct lnode *n, unsigned p)
-{
-	return n->r.mem + (size_t)p * DSM_PAGE_SIZE;
-}
 
 static void handover_case(void)
 {
