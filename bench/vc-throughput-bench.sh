@@ -233,6 +233,9 @@ hot_pages() {
 # med NUMBERS...: their median (the lower middle one of an even count).
 med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
+# best NUMBERS...: the largest.
+best() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+
 # mops N: N ops/s in millions, 2 decimals.
 mops() { awk -v n="$1" 'BEGIN { printf "%.2f M", n / 1e6 }'; }
 
@@ -278,7 +281,7 @@ for m in local shared; do
 	# shellcheck disable=SC2086 # split the lists into words
 	x=$(med $ratios) a=$(med $ones) b=$(med $twos)
 	# shellcheck disable=SC2086
-	best1=$(printf '%s\n' $ones | sort -g | tail -n 1) best2=$(printf '%s\n' $twos | sort -g | tail -n 1)
+	best1=$(best $ones) best2=$(best $twos)
 	# The round whose ratio is the median: its two-node boot is the one looked into.
 	# shellcheck disable=SC2086
 	mid_round=$(printf '%s\n' $ratios | awk -v x="$x" '$1 == x { print NR; exit }')
@@ -303,7 +306,7 @@ for m in local shared; do
 		done
 		c=$(pass "$logs/vc-throughput-one2.log" $m ops_per_s "$(median "$logs/vc-throughput-one2.log" $m)")
 		# shellcheck disable=SC2046 # split the phases into words
-		cb=$(printf '%s\n' $(all "$logs/vc-throughput-one2.log" $m) | sort -g | tail -n 1)
+		cb=$(best $(all "$logs/vc-throughput-one2.log" $m))
 		[ -n "$c" ] && say "local, host reference: 1 node x 2 vCPUs: median $(mops "$c") ops/s, best $(mops "$cb")," \
 			"$(ratio "$best1" "$cb")x the 1 vCPU best; 2 nodes' best reaches $(ratio "$cb" "$best2") of it"
 	fi
